@@ -1,0 +1,149 @@
+"""Submission routes for dbt Python models on open-source Spark.
+
+dbt compiles a Python model into a script that expects a global `spark` (a SparkSession),
+defines `model(dbt, session)`, calls it and writes the DataFrame it returns (see the
+`py_write_table` macro of this package). A route decides which SparkSession that is:
+
+* `session`: the in-process SparkSession of dbt-spark's `session` method, so SQL and Python
+  models share one Spark application and one metastore.
+
+A target's connection method picks its default route (`default_route_for`); a model can still
+choose one with `config(submission_method=...)`.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Mapping
+from typing import Any
+
+from dbt.adapters.base import PythonJobHelper
+from dbt_common.exceptions import DbtRuntimeError
+
+from dbt.adapters.spark_oss.connections import SparkOssCredentials
+
+# Databricks-only configs of dbt-spark's Python models. On open-source Spark they would be
+# silently ignored, so a model that sets one fails with an explanation instead.
+DATABRICKS_ONLY_CONFIGS: Mapping[str, str] = {
+    "packages": "install the packages into the environment that runs dbt",
+    "index_url": "install the packages into the environment that runs dbt",
+    "additional_libs": "install the packages into the environment that runs dbt",
+    "cluster_id": "the target's Spark application runs the model",
+    "job_cluster_config": "the target's Spark application runs the model",
+    "python_job_config": "the target's Spark application runs the model",
+    "create_notebook": "models run as plain Python, not as notebooks",
+    "user_folder_for_python": "models run as plain Python, not as notebooks",
+    "access_control_list": "use the grants of your Spark catalog",
+    "notebook_access_control_list": "use the grants of your Spark catalog",
+    "timeout": "limit run time with Spark's own settings (e.g. spark.sql.broadcastTimeout)",
+}
+
+MODEL_FILENAME = "<dbt python model {name}>"
+
+
+def check_supported_config(model_name: str, config: Mapping[str, Any]) -> None:
+    """Fail on Databricks-only configs, naming the config and what to do instead."""
+    for key, instead in DATABRICKS_ONLY_CONFIGS.items():
+        if config.get(key):
+            raise DbtRuntimeError(
+                f"Python model '{model_name}' sets `{key}`, which only Databricks supports; "
+                f"on open-source Spark {instead}."
+            )
+
+
+def run_compiled_model(compiled_code: str, spark: Any, model_name: str) -> None:
+    """Execute a compiled Python model with `spark` bound as the script expects.
+
+    An error inside the model is re-raised as a DbtRuntimeError that names the model and the
+    failing line of its code, rather than a traceback through this package.
+    """
+    filename = MODEL_FILENAME.format(name=model_name)
+    code = compile(compiled_code, filename, "exec")
+    try:
+        exec(code, {"spark": spark, "__name__": f"dbt_model_{model_name}"})
+    except Exception as exc:
+        raise DbtRuntimeError(describe_model_error(exc, compiled_code, filename, model_name)) from exc
+
+
+def describe_model_error(
+    exc: BaseException, compiled_code: str, filename: str, model_name: str
+) -> str:
+    """One readable message: the error, and the deepest line of the model's code it came from."""
+    lines = compiled_code.splitlines()
+    model_frames = [
+        frame for frame in traceback.extract_tb(exc.__traceback__) if frame.filename == filename
+    ]
+    where = ""
+    if model_frames and model_frames[-1].lineno:
+        lineno = model_frames[-1].lineno
+        source = lines[lineno - 1].strip() if 0 < lineno <= len(lines) else ""
+        where = f" (compiled line {lineno}: `{source}`)"
+    message = str(exc).strip() or exc.__class__.__name__
+    return f"Python model '{model_name}' failed{where}: {exc.__class__.__name__}: {message}"
+
+
+def local_session(credentials: SparkOssCredentials) -> Any:
+    """The SparkSession of dbt-spark's `session` method, built from the same parameters."""
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.enableHiveSupport()
+    for key, value in credentials.server_side_parameters.items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()
+
+
+class _RouteHelper(PythonJobHelper):
+    """Shared part of the routes: model identity and config checks."""
+
+    route = ""
+
+    def __init__(self, parsed_model: dict, credentials: SparkOssCredentials) -> None:
+        self.model_name: str = parsed_model["alias"]
+        self.credentials = credentials
+        check_supported_config(self.model_name, parsed_model["config"])
+
+    def spark(self) -> Any:
+        raise NotImplementedError
+
+    def submit(self, compiled_code: str) -> str:
+        run_compiled_model(compiled_code, self.spark(), self.model_name)
+        return f"OK ({self.route})"
+
+
+class SessionPythonJobHelper(_RouteHelper):
+    """Runs the model in the dbt process, on the target's in-process SparkSession."""
+
+    route = "session"
+
+    def __init__(self, parsed_model: dict, credentials: SparkOssCredentials) -> None:
+        super().__init__(parsed_model, credentials)
+        if not credentials.is_session:
+            raise DbtRuntimeError(
+                f"Python model '{self.model_name}' asks for submission_method 'session', but the "
+                f"target uses method '{credentials.method}': an in-process Spark would write to "
+                "its own metastore, not the target's. Remove `submission_method` from the model."
+            )
+
+    def spark(self) -> Any:
+        return local_session(self.credentials)
+
+
+SUBMISSION_ROUTES: dict[str, type[PythonJobHelper]] = {
+    "session": SessionPythonJobHelper,
+}
+
+# The route each connection method uses unless a model chooses one.
+DEFAULT_ROUTES: Mapping[str, str] = {
+    "session": "session",
+}
+
+
+def default_route_for(credentials: SparkOssCredentials) -> str:
+    method = str(credentials.method)
+    route = DEFAULT_ROUTES.get(method)
+    if route is None:
+        raise DbtRuntimeError(
+            f"Python models are not supported on method '{method}' yet; supported methods: "
+            f"{', '.join(sorted(DEFAULT_ROUTES))}."
+        )
+    return route

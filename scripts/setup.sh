@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Creates .venv in the project root with everything ecom_analytics needs, after checking Java.
+# Idempotent: does nothing when the environment already matches the dependency files.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+say() { printf '[setup] %s\n' "$*"; }
+die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# --- Java 17+ (Spark 4 runs on Java 17 or 21) --------------------------------------------------
+java_bin="java"
+if [ -n "${JAVA_HOME:-}" ]; then
+    java_bin="$JAVA_HOME/bin/java"
+fi
+install_hint="Install a JDK 17 or newer, e.g. 'sudo apt-get install openjdk-17-jre-headless' (Debian/Ubuntu), 'brew install openjdk@17' (macOS), or set JAVA_HOME to one."
+if ! command -v "$java_bin" >/dev/null 2>&1; then
+    die "Java not found (looked for '$java_bin'). Spark needs Java 17+. $install_hint"
+fi
+java_version_line="$("$java_bin" -version 2>&1 | head -n 1)"
+java_major="$(printf '%s' "$java_version_line" | sed -E 's/.*version "([0-9]+)(\.([0-9]+))?.*/\1/')"
+if [ "$java_major" = "1" ]; then
+    java_major="$(printf '%s' "$java_version_line" | sed -E 's/.*version "1\.([0-9]+).*/\1/')"
+fi
+case "$java_major" in
+    ''|*[!0-9]*) die "Could not read the Java version from: $java_version_line. $install_hint" ;;
+esac
+if [ "$java_major" -lt 17 ]; then
+    die "Java $java_major found ($java_version_line); Spark 4 needs Java 17+. $install_hint"
+fi
+
+# --- Python 3.10-3.12 --------------------------------------------------------------------------
+python_bin="${PYTHON:-python3}"
+command -v "$python_bin" >/dev/null 2>&1 || die "python3 not found. Install Python 3.10, 3.11 or 3.12."
+if ! "$python_bin" -c 'import sys; sys.exit(not ((3, 10) <= sys.version_info[:2] <= (3, 12)))'; then
+    die "$("$python_bin" -V 2>&1) found; ecom_analytics needs Python 3.10-3.12 (set PYTHON=...)."
+fi
+
+# --- .venv ---------------------------------------------------------------------------------------
+stamp=".venv/.setup-stamp"
+want="$(cat pyproject.toml adapter/pyproject.toml scripts/setup.sh | sha256sum | cut -d' ' -f1)"
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x .venv/bin/dbt ]; then
+    say "environment up to date (.venv, Java $java_major)"
+    exit 0
+fi
+
+if [ ! -x .venv/bin/python ]; then
+    say "creating .venv with $("$python_bin" -V 2>&1)"
+    "$python_bin" -m venv .venv
+fi
+say "installing ecom_analytics and the dbt-spark-oss adapter into .venv (first time: a few minutes)"
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet ./adapter -e ".[dev]"
+.venv/bin/python -m pip check >/dev/null || die "pip reports broken requirements: run '.venv/bin/pip check'"
+printf '%s' "$want" > "$stamp"
+say "ready: $(.venv/bin/dbt --version 2>/dev/null | grep -E 'spark|core' | tr -s ' ' | tr '\n' ' ')"
