@@ -51,7 +51,10 @@ if [ ! -x .venv/bin/python ]; then
 fi
 say "installing ecom_analytics and the dbt-spark-oss adapter into .venv (first time: a few minutes)"
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet ./adapter -e ".[dev]"
+# Both editable, so a checkout's edits apply without reinstalling. "compat" mode puts the adapter
+# on sys.path, where dbt's pkgutil-style `dbt.adapters` namespace finds it.
+.venv/bin/python -m pip install --quiet --config-settings editable_mode=compat \
+    -e ./adapter -e ".[dev]"
 .venv/bin/python -m pip check >/dev/null || die "pip reports broken requirements: run '.venv/bin/pip check'"
 printf '%s' "$want" > "$stamp"
 say "ready: $(.venv/bin/dbt --version 2>/dev/null | grep -E 'spark|core' | tr -s ' ' | tr '\n' ' ')"

@@ -1,4 +1,4 @@
-"""The `spark_oss` adapter: dbt-spark with Python models on open-source Spark."""
+"""The `sparkoss` adapter: dbt-spark with Python models on open-source Spark."""
 
 from __future__ import annotations
 
@@ -8,15 +8,15 @@ from dbt.adapters.base import PythonJobHelper
 from dbt.adapters.contracts.connection import AdapterResponse
 from dbt.adapters.spark.impl import SparkAdapter
 
-from dbt.adapters.spark_oss.connections import SparkOssConnectionManager
-from dbt.adapters.spark_oss.python_submissions import (
+from dbt.adapters.sparkoss.connections import SparkossConnectionManager
+from dbt.adapters.sparkoss.python_submissions import (
     SUBMISSION_ROUTES,
     default_route_for,
 )
 
 
-class SparkOssAdapter(SparkAdapter):
-    ConnectionManager = SparkOssConnectionManager
+class SparkossAdapter(SparkAdapter):
+    ConnectionManager = SparkossConnectionManager
 
     @property
     def default_python_submission_method(self) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 from dbt.adapters.base import PythonJobHelper
 from dbt_common.exceptions import DbtRuntimeError
 
-from dbt.adapters.spark_oss.connections import SparkOssCredentials
+from dbt.adapters.sparkoss.connections import SparkossCredentials
 
 # Databricks-only configs of dbt-spark's Python models. On open-source Spark they would be
 # silently ignored, so a model that sets one fails with an explanation instead.
@@ -51,6 +51,19 @@ def check_supported_config(model_name: str, config: Mapping[str, Any]) -> None:
             )
 
 
+def strip_leading_indent(compiled_code: str) -> str:
+    """Drop the indentation dbt-spark's materialization macros put before the first line.
+
+    Blank lines stay (as empty lines), so line numbers still match `target/run/...`.
+    """
+    lines = compiled_code.split("\n")
+    for index, line in enumerate(lines):
+        lines[index] = line.lstrip()
+        if line.strip():
+            break
+    return "\n".join(lines)
+
+
 def run_compiled_model(compiled_code: str, spark: Any, model_name: str) -> None:
     """Execute a compiled Python model with `spark` bound as the script expects.
 
@@ -58,6 +71,7 @@ def run_compiled_model(compiled_code: str, spark: Any, model_name: str) -> None:
     failing line of its code, rather than a traceback through this package.
     """
     filename = MODEL_FILENAME.format(name=model_name)
+    compiled_code = strip_leading_indent(compiled_code)
     code = compile(compiled_code, filename, "exec")
     try:
         exec(code, {"spark": spark, "__name__": f"dbt_model_{model_name}"})
@@ -82,7 +96,7 @@ def describe_model_error(
     return f"Python model '{model_name}' failed{where}: {exc.__class__.__name__}: {message}"
 
 
-def local_session(credentials: SparkOssCredentials) -> Any:
+def local_session(credentials: SparkossCredentials) -> Any:
     """The SparkSession of dbt-spark's `session` method, built from the same parameters."""
     from pyspark.sql import SparkSession
 
@@ -97,7 +111,7 @@ class _RouteHelper(PythonJobHelper):
 
     route = ""
 
-    def __init__(self, parsed_model: dict, credentials: SparkOssCredentials) -> None:
+    def __init__(self, parsed_model: dict, credentials: SparkossCredentials) -> None:
         self.model_name: str = parsed_model["alias"]
         self.credentials = credentials
         check_supported_config(self.model_name, parsed_model["config"])
@@ -115,7 +129,7 @@ class SessionPythonJobHelper(_RouteHelper):
 
     route = "session"
 
-    def __init__(self, parsed_model: dict, credentials: SparkOssCredentials) -> None:
+    def __init__(self, parsed_model: dict, credentials: SparkossCredentials) -> None:
         super().__init__(parsed_model, credentials)
         if not credentials.is_session:
             raise DbtRuntimeError(
@@ -138,7 +152,7 @@ DEFAULT_ROUTES: Mapping[str, str] = {
 }
 
 
-def default_route_for(credentials: SparkOssCredentials) -> str:
+def default_route_for(credentials: SparkossCredentials) -> str:
     method = str(credentials.method)
     route = DEFAULT_ROUTES.get(method)
     if route is None:

@@ -8,7 +8,7 @@
     dbt-spark would. The table and incremental materializations of dbt-spark call it; the
     incremental one writes a `__dbt_tmp` table this way and then merges it with SQL.
 #}
-{% macro py_write_table(compiled_code, target_relation) %}
+{% macro py_write_table(compiled_code, target_relation) -%}
 {%- set file_format = config.get('file_format') -%}
 {%- set partition_by = config.get('partition_by') -%}
 {%- set clustered_by = config.get('clustered_by') -%}
@@ -25,7 +25,7 @@
 
 
 # --- dbt-spark-oss: materialize the model's result ---
-def _dbt_spark_oss_as_spark_dataframe(result, session):
+def _dbt_sparkoss_as_spark_dataframe(result, session):
     if hasattr(result, "write") and hasattr(result, "schema"):
         return result
     if hasattr(result, "to_spark"):
@@ -43,7 +43,7 @@ def _dbt_spark_oss_as_spark_dataframe(result, session):
 
 
 dbt = dbtObj(spark.table)
-df = _dbt_spark_oss_as_spark_dataframe(model(dbt, spark), spark)
+df = _dbt_sparkoss_as_spark_dataframe(model(dbt, spark), spark)
 writer = df.write.mode("overwrite")
 {%- if file_format %}
 writer = writer.format({{ file_format | tojson }})

@@ -1,4 +1,4 @@
-"""Credentials and connection manager of the `spark_oss` adapter type.
+"""Credentials and connection manager of the `sparkoss` adapter type.
 
 They are dbt-spark's own, under a new type name: every connection method of dbt-spark
 (`session`, `thrift`, `http`, `odbc`) works unchanged. The extra fields only concern where
@@ -10,17 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
+from dbt.adapters.contracts.connection import Connection
 from dbt.adapters.spark.connections import (
     SparkConnectionManager,
     SparkConnectionMethod,
     SparkCredentials,
 )
 
-ADAPTER_TYPE = "spark_oss"
+ADAPTER_TYPE = "sparkoss"
 
 
 @dataclass
-class SparkOssCredentials(SparkCredentials):
+class SparkossCredentials(SparkCredentials):
     # Spark Connect address of the application behind a `thrift` target, e.g.
     # `sc://spark-master:15002`; derived from `host` when left empty.
     connect_url: Optional[str] = None
@@ -38,5 +39,14 @@ class SparkOssCredentials(SparkCredentials):
         return (*super()._connection_keys(), "method", "connect_url")
 
 
-class SparkOssConnectionManager(SparkConnectionManager):
+class SparkossConnectionManager(SparkConnectionManager):
     TYPE = ADAPTER_TYPE
+
+    @classmethod
+    def open(cls, connection: Connection) -> Connection:
+        connection = super().open(connection)
+        if connection.credentials.method == SparkConnectionMethod.SESSION:
+            from dbt.adapters.sparkoss.session import EscapingSessionConnectionWrapper
+
+            connection.handle = EscapingSessionConnectionWrapper(connection.handle.handle)
+        return connection

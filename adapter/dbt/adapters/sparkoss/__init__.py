@@ -7,15 +7,15 @@ routes that run the compiled model on the Spark of the target itself.
 
 from dbt.adapters.base import AdapterPlugin
 
-from dbt.adapters.spark_oss.connections import SparkOssConnectionManager, SparkOssCredentials
-from dbt.adapters.spark_oss.impl import SparkOssAdapter
-from dbt.include import spark_oss
+from dbt.adapters.sparkoss.connections import SparkossConnectionManager, SparkossCredentials
+from dbt.adapters.sparkoss.impl import SparkossAdapter
+from dbt.include import sparkoss
 
-__all__ = ["Plugin", "SparkOssAdapter", "SparkOssConnectionManager", "SparkOssCredentials"]
+__all__ = ["Plugin", "SparkossAdapter", "SparkossConnectionManager", "SparkossCredentials"]
 
 Plugin = AdapterPlugin(
-    adapter=SparkOssAdapter,  # type: ignore[arg-type]
-    credentials=SparkOssCredentials,
-    include_path=spark_oss.PACKAGE_PATH,
+    adapter=SparkossAdapter,  # type: ignore[arg-type]
+    credentials=SparkossCredentials,
+    include_path=sparkoss.PACKAGE_PATH,
     dependencies=["spark"],
 )
