@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import re
 from typing import Any
 
-from dbt.adapters.base import PythonJobHelper
+from dbt.adapters.base import PythonJobHelper, available
 from dbt.adapters.contracts.connection import AdapterResponse
 from dbt.adapters.spark.impl import SparkAdapter
 
@@ -13,6 +15,9 @@ from dbt.adapters.sparkoss.python_submissions import (
     SUBMISSION_ROUTES,
     default_route_for,
 )
+
+
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 
 class SparkossAdapter(SparkAdapter):
@@ -28,6 +33,25 @@ class SparkossAdapter(SparkAdapter):
     @property
     def python_submission_helpers(self) -> dict[str, type[PythonJobHelper]]:
         return {**super().python_submission_helpers, **SUBMISSION_ROUTES}
+
+    @available
+    def qualified_path(self, path: str) -> str:
+        """A storage path as Spark should record it in the metastore.
+
+        URIs (`s3a://...`, `hdfs://...`, `file:/...`) stay as they are; a local path becomes
+        absolute, a relative one taken from the dbt project root, so views and tables that
+        point at it work from any working directory and from a Thrift server on this host.
+        """
+        if _URI.match(path):
+            return path
+        return os.path.abspath(os.path.join(self.config.project_root, os.path.expanduser(path)))
+
+    @available
+    def local_path_missing(self, path: str) -> bool:
+        """True when `path` is a local path that does not exist (URIs are left to Spark)."""
+        if _URI.match(path) and not path.startswith("file:"):
+            return False
+        return not os.path.exists(re.sub(r"^file:(//)?", "", path))
 
     def generate_python_submission_response(self, submission_result: Any) -> AdapterResponse:
         return AdapterResponse(_message=str(submission_result or "OK"))

@@ -1,0 +1,168 @@
+{#
+    The analysis task (SPEC section 2): reads the task's dbt vars, checks every one and returns
+    them normalised, so that no model pastes a raw var into SQL. A bad value stops the
+    invocation at compile time (before anything is written) with one line that names the
+    parameter and the accepted form.
+
+    Returns a dict: task_id (str), start_date / end_date ('yyyy-MM-dd' or none = unbounded),
+    start_age / end_age (int or none), professionals / cities / keywords (lists of str),
+    sex ('male' | 'female' | none), category_ids (list of int), target_page_flow (list of int,
+    at least two), extract_sessions (int >= 0), random_seed (int).
+#}
+{% macro task_params() %}
+    {%- set task_id = var('task_id', 'default') | string | trim -%}
+    {%- if not modules.re.fullmatch('[A-Za-z0-9][A-Za-z0-9_.-]{0,63}', task_id) -%}
+        {%- do _task_param_error('task_id', var('task_id', none),
+            'an identifier of letters, digits, _ . - (at most 64 characters), e.g. t42') -%}
+    {%- endif -%}
+
+    {%- set start_date = _task_date('start_date') -%}
+    {%- set end_date = _task_date('end_date') -%}
+    {%- if start_date and end_date and start_date > end_date -%}
+        {%- do _task_param_error('start_date', start_date,
+            'a date on or before end_date (' ~ end_date ~ ')') -%}
+    {%- endif -%}
+
+    {%- set start_age = _task_int('start_age', none, 0, 200) -%}
+    {%- set end_age = _task_int('end_age', none, 0, 200) -%}
+    {%- if start_age is not none and end_age is not none and start_age > end_age -%}
+        {%- do _task_param_error('start_age', start_age,
+            'an age not above end_age (' ~ end_age ~ ')') -%}
+    {%- endif -%}
+
+    {%- set sex = var('sex', none) -%}
+    {%- set sex = none if sex is none else (sex | string | trim | lower) -%}
+    {%- if sex == '' -%}
+        {%- set sex = none -%}
+    {%- elif sex is not none and sex not in ['male', 'female'] -%}
+        {%- do _task_param_error('sex', var('sex'), "'male', 'female' or empty (no filter)") -%}
+    {%- endif -%}
+
+    {%- set target_page_flow = _task_int_list('target_page_flow', [1, 2, 3, 4, 5, 6, 7]) -%}
+    {%- if target_page_flow | length < 2 -%}
+        {%- do _task_param_error('target_page_flow', var('target_page_flow', none),
+            'a list of at least two page ids, e.g. [1, 2, 3]') -%}
+    {%- endif -%}
+
+    {{ return({
+        'task_id': task_id,
+        'start_date': start_date,
+        'end_date': end_date,
+        'start_age': start_age,
+        'end_age': end_age,
+        'professionals': _task_str_list('professionals'),
+        'cities': _task_str_list('cities'),
+        'sex': sex,
+        'keywords': _task_str_list('keywords'),
+        'category_ids': _task_int_list('category_ids', []),
+        'target_page_flow': target_page_flow,
+        'extract_sessions': _task_int('extract_sessions', 100, 0, 1000000000),
+        'random_seed': _task_int('random_seed', 42, -9223372036854775808, 9223372036854775807),
+    }) }}
+{% endmacro %}
+
+
+{% macro _task_param_error(name, value, expected) %}
+    {%- do exceptions.raise_compiler_error(
+        "Invalid task parameter `" ~ name ~ "`: got " ~ (value | tojson) ~ "; expected "
+        ~ expected ~ "."
+    ) -%}
+{% endmacro %}
+
+
+{#- A date var as 'yyyy-MM-dd', or none when unset or empty. YAML may hand over a date. -#}
+{% macro _task_date(name) %}
+    {%- set raw = var(name, none) -%}
+    {%- set text = '' if raw is none else (raw | string | trim) -%}
+    {%- if text == '' -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set parts = modules.re.fullmatch('([0-9]{4})-([0-9]{2})-([0-9]{2})', text) -%}
+    {%- set valid = false -%}
+    {%- if parts -%}
+        {%- set year = parts.group(1) | int -%}
+        {%- set month = parts.group(2) | int -%}
+        {%- set day = parts.group(3) | int -%}
+        {%- if 1000 <= year <= 9998 and 1 <= month <= 12 and day >= 1 -%}
+            {%- set days_in_month = (
+                modules.datetime.date(year + month // 12, month % 12 + 1, 1)
+                - modules.datetime.date(year, month, 1)
+            ).days -%}
+            {%- set valid = day <= days_in_month -%}
+        {%- endif -%}
+    {%- endif -%}
+    {%- if not valid -%}
+        {%- do _task_param_error(name, text, 'a date as yyyy-MM-dd, e.g. 2026-11-20') -%}
+    {%- endif -%}
+    {{ return(text) }}
+{% endmacro %}
+
+
+{#- An integer var within [low, high]; `default` when unset or empty. -#}
+{% macro _task_int(name, default, low, high) %}
+    {%- set raw = var(name, default) -%}
+    {%- if raw is none or (raw | string | trim) == '' -%}
+        {{ return(default) }}
+    {%- endif -%}
+    {%- set text = raw | string | trim -%}
+    {%- if raw is sameas true or raw is sameas false
+        or not modules.re.fullmatch('[+-]?[0-9]+', text) -%}
+        {%- do _task_param_error(name, raw, 'a whole number') -%}
+    {%- endif -%}
+    {%- set number = text | int -%}
+    {%- if number < low or number > high -%}
+        {%- do _task_param_error(name, raw, 'a whole number from ' ~ low ~ ' to ' ~ high) -%}
+    {%- endif -%}
+    {{ return(number) }}
+{% endmacro %}
+
+
+{#- A list var as a list: a YAML list, or one comma-separated string; empty = []. -#}
+{% macro _task_list(name, default) %}
+    {%- set raw = var(name, default) -%}
+    {%- if raw is none -%}
+        {{ return([]) }}
+    {%- elif raw is string -%}
+        {%- set items = raw.split(',') -%}
+    {%- elif raw is mapping -%}
+        {%- do _task_param_error(name, raw, 'a list, e.g. [a, b], or a comma-separated string') -%}
+    {%- elif raw is iterable -%}
+        {%- set items = raw -%}
+    {%- else -%}
+        {%- set items = [raw] -%}
+    {%- endif -%}
+    {%- set cleaned = [] -%}
+    {%- for item in items -%}
+        {%- if item is mapping or (item is iterable and item is not string) -%}
+            {%- do _task_param_error(name, raw, 'a flat list of values') -%}
+        {%- endif -%}
+        {%- if item is not none and (item | string | trim) != '' -%}
+            {%- do cleaned.append(item) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(cleaned) }}
+{% endmacro %}
+
+
+{% macro _task_str_list(name) %}
+    {%- set values = [] -%}
+    {%- for item in _task_list(name, []) -%}
+        {%- do values.append(item | string | trim) -%}
+    {%- endfor -%}
+    {{ return(values | unique | list) }}
+{% endmacro %}
+
+
+{% macro _task_int_list(name, default) %}
+    {%- set values = [] -%}
+    {%- for item in _task_list(name, default) -%}
+        {%- set text = item | string | trim -%}
+        {%- if item is sameas true or item is sameas false
+            or not modules.re.fullmatch('[0-9]+', text) -%}
+            {%- do _task_param_error(name, var(name, default),
+                'a list of non-negative whole numbers, e.g. [1, 2, 3]') -%}
+        {%- endif -%}
+        {%- do values.append(text | int) -%}
+    {%- endfor -%}
+    {{ return(values) }}
+{% endmacro %}

@@ -1,1 +1,0 @@
-select city_id, city_name from {{ ref('city_info') }}

@@ -1,0 +1,45 @@
+{{
+    config(
+        materialized='table',
+        partition_by=['action_date'],
+    )
+}}
+
+{#- The clean actions, one row each, typed and categorised; id lists become arrays. -#}
+with
+
+validated as (
+    select * from {{ ref('base_ecom__user_visit_actions') }}
+),
+
+clean as (
+    select * from validated
+    where quarantine_reason is null
+),
+
+final as (
+    select
+        session_id,
+        user_id,
+        page_id,
+        city_id,
+        case
+            when search_keyword is not null then 'search'
+            when click_category_id >= 0 or click_product_id >= 0 then 'click'
+            when order_category_ids is not null or order_product_ids is not null then 'order'
+            when pay_category_ids is not null or pay_product_ids is not null then 'pay'
+            else 'view'
+        end as action_type,
+        search_keyword,
+        case when click_category_id >= 0 then click_category_id end as click_category_id,
+        case when click_product_id >= 0 then click_product_id end as click_product_id,
+        {{ split_id_list('order_category_ids') }} as order_category_ids,
+        {{ split_id_list('order_product_ids') }} as order_product_ids,
+        {{ split_id_list('pay_category_ids') }} as pay_category_ids,
+        {{ split_id_list('pay_product_ids') }} as pay_product_ids,
+        action_time,
+        action_date
+    from clean
+)
+
+select * from final

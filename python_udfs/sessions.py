@@ -1,0 +1,34 @@
+"""Pure building blocks of session slicing (no JVM needed to use or test them).
+
+A session's actions are ordered by `action_time`, ties broken by `page_id` (SPEC 3); the
+lists of a session's keywords and clicked categories keep their order of first appearance.
+These helpers render that logic as Spark SQL aggregate expressions, so the work stays in
+Spark's engine instead of a row-at-a-time Python UDF.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+ACTION_ORDER: tuple[str, ...] = ("action_time", "page_id")
+
+# `date_hour` of a session: the day and hour of its first action, e.g. 2026-11-20_13.
+DATE_HOUR_FORMAT = "yyyy-MM-dd_HH"
+
+
+def first_appearance_sql(column: str, order: Sequence[str] = ACTION_ORDER) -> str:
+    """Aggregate expression: the distinct non-null values of `column`, in order of first appearance.
+
+    Each value is collected with the action's ordering keys, the collected structs are sorted
+    (keys first, then the value itself, so equal keys still give one deterministic order), and
+    duplicates are dropped keeping the first occurrence.
+    """
+    for name in (column, *order):
+        if not name.isidentifier():
+            raise ValueError(f"not a plain column name: {name!r}")
+    keys = ", ".join(order)
+    return (
+        f"array_distinct(transform(array_sort(collect_list("
+        f"case when {column} is not null then struct({keys}, {column} as value) end"
+        f")), entry -> entry.value))"
+    )
