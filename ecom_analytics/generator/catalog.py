@@ -38,10 +38,8 @@ N_CATEGORIES = 50
 PRODUCT_CATEGORY = (np.arange(N_PRODUCTS) % 10) * 5 + np.arange(N_PRODUCTS) // 20
 """`PRODUCT_CATEGORY[product_id]` is the product's category id (see the module docstring)."""
 
-CATEGORY_PRODUCTS: tuple[np.ndarray, ...] = tuple(
-    np.flatnonzero(PRODUCT_CATEGORY == category) for category in range(N_CATEGORIES)
-)
-"""`CATEGORY_PRODUCTS[category_id]`: the product ids of a category, ascending."""
+CATEGORY_PRODUCTS = np.argsort(PRODUCT_CATEGORY, kind="stable").reshape(N_CATEGORIES, -1)
+"""`CATEGORY_PRODUCTS[category_id]`: the (two) product ids of a category, ascending."""
 
 KEYWORDS: tuple[str, ...] = (
     "wireless earbuds",

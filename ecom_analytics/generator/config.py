@@ -7,8 +7,9 @@ Field names mirror the `ecom generate` options (`sessions_per_day` is `--session
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -54,9 +55,13 @@ class GenerateConfig:
             value = getattr(self, name)
             if value < 1:
                 raise ConfigError(name, f"must be a positive integer, got {value}")
+        try:
+            self.start_date + timedelta(days=self.days)
+        except OverflowError:
+            raise ConfigError("days", f"runs past the year 9999, got {self.days}") from None
         if self.ad_clicks < 0:
             raise ConfigError("ad_clicks", f"must be 0 or greater, got {self.ad_clicks}")
-        if self.actions_per_session < 1:
+        if not 1 <= self.actions_per_session < math.inf:
             raise ConfigError(
                 "actions_per_session", f"must be at least 1, got {self.actions_per_session}"
             )
@@ -65,19 +70,17 @@ class GenerateConfig:
             if not 0 <= value < 1:
                 raise ConfigError(name, f"must be in [0, 1), got {value}")
         if not 0 <= self.dirt_share <= MAX_DIRT_SHARE:
-            raise ConfigError("dirt_share", f"must be in [0, {MAX_DIRT_SHARE}], got {self.dirt_share}")
+            raise ConfigError(
+                "dirt_share", f"must be in [0, {MAX_DIRT_SHARE}], got {self.dirt_share}"
+            )
         if self.skew_kind not in SKEW_KINDS:
             raise ConfigError("skew_kind", f"must be one of {', '.join(SKEW_KINDS)}")
         if self.skew_kind == "user" and self.users < 2:
             raise ConfigError("users", "must be at least 2 with --skew-kind user")
         if self.ad_heavy_share + self.ad_malformed_share >= 1:
-            raise ConfigError(
-                "ad_malformed_share", "plus --ad-heavy-share must stay below 1"
-            )
+            raise ConfigError("ad_malformed_share", "plus --ad-heavy-share must stay below 1")
         if 0 < self.ad_clicks < self.ad_click_files:
-            raise ConfigError(
-                "ad_click_files", f"must not exceed --ad-clicks ({self.ad_clicks})"
-            )
+            raise ConfigError("ad_click_files", f"must not exceed --ad-clicks ({self.ad_clicks})")
         if self.ad_clicks and self.raw_dir.resolve() == self.ad_click_dir.resolve():
             raise ConfigError("ad_click_dir", "must differ from --raw-dir")
 

@@ -35,8 +35,12 @@ def generate_users(rng: np.random.Generator, count: int) -> Users:
     """`count` users with ids 0..count-1."""
     user_id = np.arange(count, dtype=np.int64)
     female = rng.random(count) < 0.5
-    family = np.array(catalog.FAMILY_NAMES)[draw(rng, zipf_weights(len(catalog.FAMILY_NAMES), 0.7), count)]
-    male_given = np.array(catalog.MALE_GIVEN_NAMES)[rng.integers(0, len(catalog.MALE_GIVEN_NAMES), count)]
+    family = np.array(catalog.FAMILY_NAMES)[
+        draw(rng, zipf_weights(len(catalog.FAMILY_NAMES), 0.7), count)
+    ]
+    male_given = np.array(catalog.MALE_GIVEN_NAMES)[
+        rng.integers(0, len(catalog.MALE_GIVEN_NAMES), count)
+    ]
     female_given = np.array(catalog.FEMALE_GIVEN_NAMES)[
         rng.integers(0, len(catalog.FEMALE_GIVEN_NAMES), count)
     ]

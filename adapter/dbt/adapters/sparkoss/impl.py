@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import re
 from typing import Any
 
 from dbt.adapters.base import PythonJobHelper, available
@@ -11,13 +9,11 @@ from dbt.adapters.contracts.connection import AdapterResponse
 from dbt.adapters.spark.impl import SparkAdapter
 
 from dbt.adapters.sparkoss.connections import SparkossConnectionManager
+from dbt.adapters.sparkoss.paths import local_path_missing, qualify_path
 from dbt.adapters.sparkoss.python_submissions import (
     SUBMISSION_ROUTES,
     default_route_for,
 )
-
-
-_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 
 class SparkossAdapter(SparkAdapter):
@@ -36,22 +32,13 @@ class SparkossAdapter(SparkAdapter):
 
     @available
     def qualified_path(self, path: str) -> str:
-        """A storage path as Spark should record it in the metastore.
-
-        URIs (`s3a://...`, `hdfs://...`, `file:/...`) stay as they are; a local path becomes
-        absolute, a relative one taken from the dbt project root, so views and tables that
-        point at it work from any working directory and from a Thrift server on this host.
-        """
-        if _URI.match(path):
-            return path
-        return os.path.abspath(os.path.join(self.config.project_root, os.path.expanduser(path)))
+        """`path` as the metastore should record it (see `paths.qualify_path`)."""
+        return qualify_path(path, self.config.project_root)
 
     @available
     def local_path_missing(self, path: str) -> bool:
         """True when `path` is a local path that does not exist (URIs are left to Spark)."""
-        if _URI.match(path) and not path.startswith("file:"):
-            return False
-        return not os.path.exists(re.sub(r"^file:(//)?", "", path))
+        return local_path_missing(path)
 
     def generate_python_submission_response(self, submission_result: Any) -> AdapterResponse:
         return AdapterResponse(_message=str(submission_result or "OK"))

@@ -1,0 +1,78 @@
+"""The `ecom` command line: one subcommand per module listed in `COMMANDS`.
+
+A command module provides `NAME`, `HELP` (one line for `ecom --help`), `DESCRIPTION` (for
+`ecom NAME --help`), `add_arguments(parser)` and `run(args) -> int`, so adding a subcommand is one
+line in `COMMANDS`. Bad input a user can fix is reported as one line on stderr with exit status
+2, never as a traceback: argparse errors, and `CommandError` raised by a command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from typing import NoReturn, Protocol, cast
+
+COMMANDS = ("ecom_analytics.generator.command",)
+USAGE_ERROR = 2
+
+
+class CommandError(Exception):
+    """Bad input: the message says what is wrong and what to do."""
+
+
+class Command(Protocol):
+    """What a command module provides."""
+
+    NAME: str
+    HELP: str
+    DESCRIPTION: str
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
+
+    def run(self, args: argparse.Namespace) -> int: ...
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line: the problem and where to find help."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(USAGE_ERROR, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `ecom` parser with every command of `COMMANDS` registered."""
+    parser = _Parser(prog="ecom", description="ecom_analytics command line tools.")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module_name in COMMANDS:
+        command = cast(Command, importlib.import_module(module_name))
+        subparser = subparsers.add_parser(
+            command.NAME,
+            help=command.HELP,
+            description=command.DESCRIPTION,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        command.add_arguments(subparser)
+        subparser.set_defaults(run=command.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command named in `argv` (default: the process arguments); returns the exit code."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exit_:  # --help, or a usage error already reported by the parser
+        return int(exit_.code or 0)
+    try:
+        return int(args.run(args))
+    except CommandError as error:
+        print(f"ecom {args.command}: error: {error}", file=sys.stderr)
+        return USAGE_ERROR
+    except KeyboardInterrupt:
+        print(f"ecom {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

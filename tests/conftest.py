@@ -1,0 +1,70 @@
+"""Shared fixtures: one JVM and one temporary warehouse for the whole test session.
+
+Every Spark test and every dbt invocation runs in this process on the same embedded Spark (the
+Derby metastore admits one JVM, and JVM starts dominate the run time). Test modules keep apart
+by schema: each builds the project into a schema of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.dbt_harness import DbtProject
+
+ROOT = Path(__file__).resolve().parents[1]
+_SESSION_DIR: Path | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _SESSION_DIR
+    _SESSION_DIR = Path(tempfile.mkdtemp(prefix="ecom-tests-"))
+    os.environ["ECOM_WAREHOUSE_DIR"] = str(_SESSION_DIR / "warehouse")
+    # Small data: few shuffle partitions, modest heap.
+    os.environ.setdefault("ECOM_SHUFFLE_PARTITIONS", "4")
+    os.environ.setdefault("ECOM_DRIVER_MEMORY", "3g")
+    os.chdir(ROOT)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _SESSION_DIR is not None and not os.environ.get("ECOM_KEEP_TEST_DIR"):
+        shutil.rmtree(_SESSION_DIR, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def session_dir() -> Path:
+    assert _SESSION_DIR is not None
+    return _SESSION_DIR
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[object]:
+    """The session's embedded SparkSession (the one dbt's `local` target uses too)."""
+    from ecom_analytics.spark_session import local_spark
+
+    session = local_spark("ecom_analytics-tests")
+    yield session
+
+
+@pytest.fixture(scope="module")
+def module_dir(session_dir: Path, request: pytest.FixtureRequest) -> Path:
+    path = session_dir / request.module.__name__.rsplit(".", 1)[-1]
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="module")
+def dbt_project(module_dir: Path, request: pytest.FixtureRequest) -> DbtProject:
+    """The project, built into a schema of this test module's own, reading `module_dir/raw`."""
+    schema = "t_" + request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
+    return DbtProject(
+        project_dir=ROOT,
+        raw_dir=module_dir / "raw",
+        schema=schema,
+        target_path=module_dir / "target",
+    )
