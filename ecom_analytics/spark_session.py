@@ -53,7 +53,9 @@ def local_spark_conf(app_name: str = "ecom_analytics") -> dict[str, str]:
     }
 
 
-def local_spark(app_name: str = "ecom_analytics", extra_conf: dict[str, str] | None = None) -> SparkSession:
+def local_spark(
+    app_name: str = "ecom_analytics", extra_conf: dict[str, str] | None = None
+) -> SparkSession:
     """The embedded SparkSession on `$ECOM_WAREHOUSE_DIR`, with Hive metastore support."""
     from pyspark.sql import SparkSession
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import textwrap
 from datetime import date
 from pathlib import Path
 
@@ -26,12 +27,12 @@ Write deterministic mock data for ecom_analytics (SPEC 1.1 and 1.3):
 
 The same options and seed give byte-identical Parquet files. A directory that holds files
 without a manifest of this generator is never touched; in one of ours, the previous output is
-replaced. Dirty rows (--dirt-share) come in these kinds, one defect per row:
-{", ".join(DIRT_KINDS)}.
+replaced. Dirty rows (--dirt-share) are spread evenly over these kinds, one defect per row:
+{textwrap.fill(", ".join(DIRT_KINDS), width=94, initial_indent="  ", subsequent_indent="  ")}
 
 examples:
-  ecom generate                                   # 7 days from 2026-11-16, ~140k actions
-  ecom generate --days 10 --sessions-per-day 100000            # ~10M actions
+  ecom generate                                          # 7 days from 2026-11-16, ~140k actions
+  ecom generate --days 10 --sessions-per-day 100000      # ~10M actions
   ecom generate --skew-kind category --skew-share 0.3 --dirt-share 0.01
   ecom generate --ad-clicks 100000 --ad-click-files 20
 """
@@ -51,18 +52,28 @@ def _iso_date(text: str) -> date:
     )
 
 
+def _option(group: argparse._ArgumentGroup, name: str, kind: type, metavar: str, text: str) -> None:
+    """An option whose default is the `GenerateConfig` field of the same name."""
+    default = getattr(_DEFAULTS, name.removeprefix("--").replace("-", "_"))
+    group.add_argument(
+        name, type=kind, metavar=metavar, default=default, help=f"{text} (default: %(default)s)"
+    )
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `ecom generate`."""
     where = parser.add_argument_group("output")
     where.add_argument(
         "--raw-dir",
         type=Path,
+        metavar="DIR",
         default=Path(os.environ.get("ECOM_RAW_DIR", "data/raw")),
         help="raw data directory (default: $ECOM_RAW_DIR, else data/raw)",
     )
     where.add_argument(
         "--ad-click-dir",
         type=Path,
+        metavar="DIR",
         default=Path(os.environ.get("ECOM_AD_CLICK_DIR", "data/ad_clicks")),
         help="ad-click log directory (default: $ECOM_AD_CLICK_DIR, else data/ad_clicks)",
     )
@@ -70,89 +81,42 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-progress", action="store_true", help="do not show the progress bar on stderr"
     )
 
-    shape = parser.add_argument_group("behaviour data")
-    shape.add_argument(
-        "--seed", type=int, default=_DEFAULTS.seed, help="random seed, >= 0 (default: %(default)s)"
-    )
-    shape.add_argument(
-        "--start-date",
-        type=_iso_date,
-        default=_DEFAULTS.start_date,
-        help="first day, yyyy-MM-dd (default: %(default)s)",
-    )
-    shape.add_argument(
-        "--days", type=int, default=_DEFAULTS.days, help="number of days (default: %(default)s)"
-    )
-    shape.add_argument(
-        "--users", type=int, default=_DEFAULTS.users, help="number of users (default: %(default)s)"
-    )
-    shape.add_argument(
-        "--sessions-per-day",
-        type=int,
-        default=_DEFAULTS.sessions_per_day,
-        help="sessions starting each day (default: %(default)s)",
-    )
-    shape.add_argument(
-        "--actions-per-session",
-        type=float,
-        default=_DEFAULTS.actions_per_session,
-        help="mean actions per session, >= 1; heavy-tailed (default: %(default)s)",
-    )
-    shape.add_argument(
+    actions = parser.add_argument_group("behaviour data")
+    _option(actions, "--seed", int, "N", "random seed, 0 or more")
+    _option(actions, "--start-date", _iso_date, "YYYY-MM-DD", "first day")
+    _option(actions, "--days", int, "N", "number of days")
+    _option(actions, "--users", int, "N", "number of users")
+    _option(actions, "--sessions-per-day", int, "N", "sessions starting each day")
+    _option(actions, "--actions-per-session", float, "MEAN", "mean actions per session, >= 1")
+    actions.add_argument(
         "--skew-kind",
         choices=SKEW_KINDS,
         default=_DEFAULTS.skew_kind,
-        help="one hot category/product (of click, order and pay actions) or user (of all "
-        "actions) carries --skew-share (default: %(default)s)",
+        help="make one hot category or product carry --skew-share of the click/order/pay "
+        "actions, or one hot user of all actions (default: %(default)s)",
     )
-    shape.add_argument(
-        "--skew-share",
-        type=float,
-        default=_DEFAULTS.skew_share,
-        help="share of the hot key, in [0, 1) (default: %(default)s)",
-    )
-    shape.add_argument(
+    _option(actions, "--skew-share", float, "SHARE", "share of the hot key, in [0, 1)")
+    _option(
+        actions,
         "--dirt-share",
-        type=float,
-        default=_DEFAULTS.dirt_share,
-        help="fraction of action rows that break the contract, in [0, 0.5] (default: %(default)s)",
+        float,
+        "SHARE",
+        "share of action rows that break the contract, in [0, 0.5]",
     )
 
-    ads = parser.add_argument_group("ad-click log")
-    ads.add_argument(
-        "--ad-clicks",
-        type=int,
-        default=_DEFAULTS.ad_clicks,
-        help="total lines, 0 = none (default: %(default)s)",
-    )
-    ads.add_argument(
-        "--ad-click-files",
-        type=int,
-        default=_DEFAULTS.ad_click_files,
-        help="number of files, in event-time order (default: %(default)s)",
-    )
-    ads.add_argument(
-        "--ad-users",
-        type=int,
-        default=_DEFAULTS.ad_users,
-        help="distinct users (default: %(default)s)",
-    )
-    ads.add_argument(
-        "--ads", type=int, default=_DEFAULTS.ads, help="distinct ads (default: %(default)s)"
-    )
-    ads.add_argument(
+    clicks = parser.add_argument_group("ad-click log")
+    _option(clicks, "--ad-clicks", int, "N", "number of lines, 0 for none")
+    _option(clicks, "--ad-click-files", int, "K", "number of files, in event-time order")
+    _option(clicks, "--ad-users", int, "N", "number of users who click")
+    _option(clicks, "--ads", int, "N", "number of ads")
+    _option(
+        clicks,
         "--ad-heavy-share",
-        type=float,
-        default=_DEFAULTS.ad_heavy_share,
-        help="share of clicks from a few heavy clickers who exceed 100 clicks on one ad in one "
-        "day (default: %(default)s)",
+        float,
+        "SHARE",
+        "share of clicks from a few heavy clickers, each over 100 clicks on one ad in one day",
     )
-    ads.add_argument(
-        "--ad-malformed-share",
-        type=float,
-        default=_DEFAULTS.ad_malformed_share,
-        help="share of malformed lines (default: %(default)s)",
-    )
+    _option(clicks, "--ad-malformed-share", float, "SHARE", "share of malformed lines")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,15 +1,15 @@
 """Rows that break the SPEC 1.1 contract, one defect each, so every kind is counted exactly.
 
 `--dirt-share` is the fraction of written action rows that are dirty, spread evenly over
-`DIRT_KINDS` (the remainder to random kinds):
+`DIRT_KINDS` (the remainder to random kinds), named as the staging model's `quarantine_reason`:
 
 - `unparsable_action_time`: garbage text (`undefined`, `NaN`, ...), an impossible clock time
   such as `2026-11-20 25:61:00`, or an empty string.
 - `null_session_id`, `null_user_id`: the id is null.
-- `unknown_city_id`: an id outside 0..9 (`UNKNOWN_CITY_IDS`) or null.
+- `unknown_city`: an id outside 0..9 (`UNKNOWN_CITY_IDS`) or null.
 - `malformed_id_list`: one id list of an order or pay action is `1,,2`, `a,b`, `3;4` or has a
   trailing comma (`5,7,`).
-- `duplicate_row`: an extra, exact copy of a clean row, written right after it (the first copy
+- `duplicate`: an extra, exact copy of a clean row, written right after it (the first copy
   is clean; the count is of the extra copies).
 
 Defects replace values of distinct clean rows, and duplicates copy other clean rows, so no row
@@ -34,9 +34,9 @@ DIRT_KINDS = (
     "unparsable_action_time",
     "null_session_id",
     "null_user_id",
-    "unknown_city_id",
+    "unknown_city",
     "malformed_id_list",
-    "duplicate_row",
+    "duplicate",
 )
 # Kinds whose eligible rows are scarce choose first.
 _CHOICE_ORDER = (
@@ -44,8 +44,8 @@ _CHOICE_ORDER = (
     "unparsable_action_time",
     "null_session_id",
     "null_user_id",
-    "unknown_city_id",
-    "duplicate_row",
+    "unknown_city",
+    "duplicate",
 )
 GARBAGE_TIMES = ("undefined", "NaN", "#N/A", "--")
 UNKNOWN_CITY_IDS = np.array([10, 11, 12, 15, 20, 99, 100, -1])
@@ -61,8 +61,10 @@ def dirty_row_target(clean_rows: int, share: float) -> int:
 def choose_dirty_rows(
     rng: np.random.Generator, frame: ActionFrame, share: float
 ) -> dict[str, np.ndarray]:
-    """Sorted row indices per dirt kind (for `duplicate_row`: the rows to copy)."""
+    """Sorted row indices per dirt kind (for `duplicate`: the rows to copy)."""
     total = dirty_row_target(len(frame), share)
+    if not total:
+        return {kind: np.array([], dtype=np.int64) for kind in DIRT_KINDS}
     wanted = np.full(len(DIRT_KINDS), total // len(DIRT_KINDS))
     wanted[rng.choice(len(DIRT_KINDS), total % len(DIRT_KINDS), replace=False)] += 1
     wanted_by_kind = dict(zip(DIRT_KINDS, wanted.tolist(), strict=True))
@@ -109,10 +111,10 @@ def apply_dirt(
     for column, kind in (("session_id", "null_session_id"), ("user_id", "null_user_id")):
         rows = chosen[kind]
         table = _replace(table, column, rows, pa.nulls(len(rows), table.schema.field(column).type))
-    rows = chosen["unknown_city_id"]
+    rows = chosen["unknown_city"]
     table = _replace(table, "city_id", rows, _unknown_cities(rng, len(rows)))
     table = _malform_lists(rng, table, frame, chosen["malformed_id_list"])
-    copies = np.sort(np.concatenate([np.arange(table.num_rows), chosen["duplicate_row"]]))
+    copies = np.sort(np.concatenate([np.arange(table.num_rows), chosen["duplicate"]]))
     return table.take(pa.array(copies))
 
 

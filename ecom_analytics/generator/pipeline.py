@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import IntEnum
 from typing import Any
@@ -32,7 +32,7 @@ from ecom_analytics.generator.sessions import (
     walk,
 )
 from ecom_analytics.generator.tables import action_table
-from ecom_analytics.generator.users import generate_users
+from ecom_analytics.generator.users import Users, generate_users
 
 
 class Stream(IntEnum):
@@ -80,6 +80,24 @@ def _hot_key(config: GenerateConfig) -> int | None:
     return int(_rng(config, Stream.SKEW).integers(0, bounds[config.skew_kind]))
 
 
+@dataclass
+class ActionCounts:
+    """Rows and dirty rows per kind written for each day of `user_visit_action`."""
+
+    rows_per_day: dict[str, int] = field(default_factory=dict)
+    dirty_per_day: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def rows(self) -> int:
+        return sum(self.rows_per_day.values())
+
+    @property
+    def dirty_rows(self) -> dict[str, int]:
+        return {
+            kind: sum(counts[kind] for counts in self.dirty_per_day.values()) for kind in DIRT_KINDS
+        }
+
+
 def generate(config: GenerateConfig, *, progress: bool = True) -> Summary:
     """Write everything `config` describes; raises output.ForeignDataError before writing."""
     started = time.perf_counter()
@@ -106,48 +124,49 @@ def generate(config: GenerateConfig, *, progress: bool = True) -> Summary:
     actions = _write_actions(config, users, hot_key, progress)
     clicks = _write_ad_clicks(config) if config.ad_clicks else None
 
-    body: dict[str, Any] = {
-        **header,
-        "status": "complete",
-        "datasets": {
-            "user_visit_action": {
-                "path": "user_visit_action",
-                "partitioned_by": "date",
-                "rows": sum(actions["rows_per_day"].values()),
-                "rows_per_day": actions["rows_per_day"],
-            },
-            "user_info": {"path": "user_info", "rows": users.table.num_rows},
-        },
-        "dirty_rows": actions["dirty_rows"],
-        "dirty_rows_per_day": actions["dirty_rows_per_day"],
-        "skew": None
-        if hot_key is None
-        else {"kind": config.skew_kind, "share": config.skew_share, "hot_key": hot_key},
-        "ad_clicks": clicks,
-    }
+    complete = {**header, "status": "complete"}
     if clicks is not None:
-        output.write_manifest(ad_dir, {**header, "status": "complete", "ad_clicks": clicks})
-    output.write_manifest(raw_dir, body)
+        output.write_manifest(ad_dir, {**complete, "ad_clicks": clicks})
+    output.write_manifest(
+        raw_dir,
+        {
+            **complete,
+            "datasets": {
+                "user_visit_action": {
+                    "path": "user_visit_action",
+                    "partitioned_by": "date",
+                    "rows": actions.rows,
+                    "rows_per_day": actions.rows_per_day,
+                },
+                "user_info": {"path": "user_info", "rows": users.table.num_rows},
+            },
+            "dirty_rows": actions.dirty_rows,
+            "dirty_rows_per_day": actions.dirty_per_day,
+            "skew": None
+            if hot_key is None
+            else {"kind": config.skew_kind, "share": config.skew_share, "hot_key": hot_key},
+            "ad_clicks": clicks,
+        },
+    )
     return Summary(
-        action_rows=body["datasets"]["user_visit_action"]["rows"],
+        action_rows=actions.rows,
         user_rows=users.table.num_rows,
         click_lines=clicks["lines"] if clicks else 0,
-        dirty_rows=sum(actions["dirty_rows"].values()),
+        dirty_rows=sum(actions.dirty_rows.values()),
         seconds=time.perf_counter() - started,
     )
 
 
 def _write_actions(
-    config: GenerateConfig, users: Any, hot_key: int | None, progress: bool
-) -> dict[str, Any]:
-    """Write the `user_visit_action` partitions day by day; returns row and dirt counts."""
+    config: GenerateConfig, users: Users, hot_key: int | None, progress: bool
+) -> ActionCounts:
+    """Write the `user_visit_action` partitions day by day; returns what was written."""
     model = ActionModel.create(
         _rng(config, Stream.CATALOG), config.skew_kind, hot_key, config.skew_share
     )
     hot_user = hot_key if config.skew_kind == "user" else None
     step_location = step_log_location(config.actions_per_session)
-    rows_per_day: dict[str, int] = {}
-    dirty_per_day: dict[str, dict[str, int]] = {}
+    counts = ActionCounts()
     carry: ActionFrame | None = None
     days = tqdm(
         range(config.days), desc="ecom generate", unit="day", file=sys.stderr, disable=not progress
@@ -188,21 +207,14 @@ def _write_actions(
         day_date = config.start_date + timedelta(days=day)
         dirt_rng = _rng(config, Stream.DIRT, day)
         chosen = choose_dirty_rows(dirt_rng, today, config.dirt_share)
-        table = apply_dirt(
-            dirt_rng, action_table(today, day_date, day_start), today, chosen, day_date
-        )
+        clean = action_table(today, day_date, day_start)
+        table = apply_dirt(dirt_rng, clean, today, chosen, day_date)
         path = config.raw_dir / "user_visit_action" / f"date={day_date}" / "part-00000.parquet"
         output.write_parquet(table, path)
-        rows_per_day[str(day_date)] = table.num_rows
-        dirty_per_day[str(day_date)] = {kind: len(rows) for kind, rows in chosen.items()}
-        days.set_postfix(rows=f"{sum(rows_per_day.values()):,}")
-    return {
-        "rows_per_day": rows_per_day,
-        "dirty_rows": {
-            kind: sum(counts[kind] for counts in dirty_per_day.values()) for kind in DIRT_KINDS
-        },
-        "dirty_rows_per_day": dirty_per_day,
-    }
+        counts.rows_per_day[str(day_date)] = table.num_rows
+        counts.dirty_per_day[str(day_date)] = {kind: len(rows) for kind, rows in chosen.items()}
+        days.set_postfix(rows=f"{counts.rows:,}")
+    return counts
 
 
 def _write_ad_clicks(config: GenerateConfig) -> dict[str, Any]:

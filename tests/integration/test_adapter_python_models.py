@@ -168,7 +168,9 @@ def test_incremental_insert_overwrite_replaces_only_its_partition(built: DbtProj
     built.invoke("run", "-s", "py_incremental", vars={"batch": "a", "run": "second"})
     counts = {
         (r.batch, r.run): r.n
-        for r in spark.sql(f"select batch, run, count(*) as n from {relation} group by 1, 2").collect()
+        for r in spark.sql(
+            f"select batch, run, count(*) as n from {relation} group by 1, 2"
+        ).collect()
     }
     assert counts == {("a", "second"): 3, ("b", "first"): 3}
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import pytest
 from dbt.adapters.sparkoss.paths import local_path_missing, qualify_path
 from dbt.adapters.sparkoss.python_submissions import (
@@ -38,7 +40,7 @@ def test_model_error_without_model_frame_still_reads() -> None:
 
 def test_model_sees_spark_global() -> None:
     class FakeSession:
-        calls: list[str] = []
+        calls: ClassVar[list[str]] = []
 
     run_compiled_model("spark.calls.append('ran')", spark=FakeSession, model_name="m")
     assert FakeSession.calls == ["ran"]

@@ -43,6 +43,7 @@ def test_profile_and_module_agree(monkeypatch: pytest.MonkeyPatch, warehouse: st
     assert profile == module
     expected_root = warehouse or ".warehouse"
     assert profile["spark.sql.warehouse.dir"] == f"{expected_root}/warehouse"
-    assert f"databaseName={expected_root}/metastore_db;" in profile[
-        "spark.hadoop.javax.jdo.option.ConnectionURL"
-    ]
+    assert (
+        f"databaseName={expected_root}/metastore_db;"
+        in profile["spark.hadoop.javax.jdo.option.ConnectionURL"]
+    )

@@ -6,7 +6,6 @@ routes that run the compiled model on the Spark of the target itself.
 """
 
 from dbt.adapters.base import AdapterPlugin
-
 from dbt.adapters.sparkoss.connections import SparkossConnectionManager, SparkossCredentials
 from dbt.adapters.sparkoss.impl import SparkossAdapter
 from dbt.include import sparkoss

@@ -8,7 +8,6 @@ Python models run (see `python_submissions.py`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 from dbt.adapters.contracts.connection import Connection
 from dbt.adapters.spark.connections import (
@@ -24,7 +23,7 @@ ADAPTER_TYPE = "sparkoss"
 class SparkossCredentials(SparkCredentials):
     # Spark Connect address of the application behind a `thrift` target, e.g.
     # `sc://spark-master:15002`; derived from `host` when left empty.
-    connect_url: Optional[str] = None
+    connect_url: str | None = None
     connect_port: int = 15002
 
     @property

@@ -7,7 +7,6 @@ from typing import Any
 from dbt.adapters.base import PythonJobHelper, available
 from dbt.adapters.contracts.connection import AdapterResponse
 from dbt.adapters.spark.impl import SparkAdapter
-
 from dbt.adapters.sparkoss.connections import SparkossConnectionManager
 from dbt.adapters.sparkoss.paths import local_path_missing, qualify_path
 from dbt.adapters.sparkoss.python_submissions import (

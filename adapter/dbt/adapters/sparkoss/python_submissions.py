@@ -18,9 +18,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from dbt.adapters.base import PythonJobHelper
-from dbt_common.exceptions import DbtRuntimeError
-
 from dbt.adapters.sparkoss.connections import SparkossCredentials
+from dbt_common.exceptions import DbtRuntimeError
 
 # Databricks-only configs of dbt-spark's Python models. On open-source Spark they would be
 # silently ignored, so a model that sets one fails with an explanation instead.
@@ -76,7 +75,9 @@ def run_compiled_model(compiled_code: str, spark: Any, model_name: str) -> None:
     try:
         exec(code, {"spark": spark, "__name__": f"dbt_model_{model_name}"})
     except Exception as exc:
-        raise DbtRuntimeError(describe_model_error(exc, compiled_code, filename, model_name)) from exc
+        raise DbtRuntimeError(
+            describe_model_error(exc, compiled_code, filename, model_name)
+        ) from exc
 
 
 def describe_model_error(

@@ -1,0 +1,23 @@
+# ecom_analytics: the commands of the README. Every target installs what it needs first.
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: help setup demo test lint docs clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
+
+setup:  ## create .venv with everything (checks Java 17+ first)
+	@bash scripts/setup.sh
+
+demo: setup  ## the main job end to end: demo data, dbt build, docs site
+	@$(BIN)/ecom demo
+
+test: setup  ## the whole test suite
+	@$(BIN)/pytest
+
+docs: setup  ## (re)generate the dbt docs site into target/
+	@$(BIN)/dbt docs generate --static
+
+clean:  ## remove the local warehouse, demo data and dbt artefacts
+	rm -rf .warehouse data target logs
