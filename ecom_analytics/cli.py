@@ -14,7 +14,10 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn, Protocol, cast
 
-COMMANDS = ("ecom_analytics.generator.command",)
+COMMANDS = (
+    "ecom_analytics.generator.command",
+    "ecom_analytics.demo",
+)
 USAGE_ERROR = 2
 
 

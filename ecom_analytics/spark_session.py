@@ -57,8 +57,10 @@ def local_spark(
     app_name: str = "ecom_analytics", extra_conf: dict[str, str] | None = None
 ) -> SparkSession:
     """The embedded SparkSession on `$ECOM_WAREHOUSE_DIR`, with Hive metastore support."""
+    from dbt.adapters.sparkoss.session import silence_query_context_logs
     from pyspark.sql import SparkSession
 
+    silence_query_context_logs()
     os.makedirs(warehouse_dir(), exist_ok=True)
     builder = SparkSession.builder.enableHiveSupport()
     for key, value in {**local_spark_conf(app_name), **(extra_conf or {})}.items():

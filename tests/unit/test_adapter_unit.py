@@ -90,3 +90,19 @@ def test_default_route_follows_connection_method() -> None:
     Credentials.method = "odbc"
     with pytest.raises(DbtRuntimeError, match="not supported on method 'odbc'"):
         default_route_for(Credentials())
+
+
+def test_prepare_local_folders(tmp_path) -> None:
+    from dbt.adapters.sparkoss.session import prepare_local_folders
+
+    prepare_local_folders(
+        {
+            "spark.sql.warehouse.dir": str(tmp_path / "wh" / "warehouse"),
+            "spark.driver.extraJavaOptions": (
+                f"-Dderby.stream.error.file={tmp_path}/logs/d.log -Dx=1"
+            ),
+        }
+    )
+    assert (tmp_path / "wh" / "warehouse").is_dir()
+    assert (tmp_path / "logs").is_dir()
+    prepare_local_folders({"spark.sql.warehouse.dir": "s3a://bucket/warehouse"})  # left to Spark

@@ -43,6 +43,14 @@ class SparkossConnectionManager(SparkConnectionManager):
 
     @classmethod
     def open(cls, connection: Connection) -> Connection:
+        if connection.credentials.method == SparkConnectionMethod.SESSION:
+            from dbt.adapters.sparkoss.session import (
+                prepare_local_folders,
+                silence_query_context_logs,
+            )
+
+            prepare_local_folders(connection.credentials.server_side_parameters)
+            silence_query_context_logs()
         connection = super().open(connection)
         if connection.credentials.method == SparkConnectionMethod.SESSION:
             from dbt.adapters.sparkoss.session import EscapingSessionConnectionWrapper

@@ -1,13 +1,21 @@
-"""dbt-spark's in-process `session` connection, with bindings rendered as valid Spark SQL.
+"""dbt-spark's in-process `session` connection, made safe for seeds and first starts.
 
-dbt-spark's session wrapper quotes string bindings without escaping them and renders None as
-the string 'None', so a seed row like `7,Xi'an,Northwest` or an empty CSV cell breaks or corrupts
-`dbt seed`. This wrapper renders each binding as a proper literal.
+* dbt-spark's session wrapper quotes string bindings without escaping them and renders None as
+  the string 'None', so a seed row like `7,Xi'an,Northwest` or an empty CSV cell breaks or
+  corrupts `dbt seed`. This wrapper renders each binding as a proper literal.
+* A local warehouse folder named in the profile is created before Spark starts, so the embedded
+  Derby metastore can open its log there instead of printing to the console.
+* PySpark 4 logs every SQL error once more as a JSON record on the console; dbt reports the
+  error itself, so those records are silenced.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import os
+import re
+from collections.abc import Mapping
 from typing import Any
 
 from dbt.adapters.spark.session import SessionConnectionWrapper
@@ -34,3 +42,31 @@ class EscapingSessionConnectionWrapper(SessionConnectionWrapper):
     @classmethod
     def _fix_binding(cls, value: Any) -> str | float:
         return sql_literal(value)
+
+
+_DERBY_LOG = re.compile(r"-Dderby\.stream\.error\.file=(\S+)")
+
+
+def prepare_local_folders(parameters: Mapping[str, str]) -> None:
+    """Create the local folders the session's parameters point at (warehouse, Derby log)."""
+    folders = []
+    warehouse = parameters.get("spark.sql.warehouse.dir", "")
+    if warehouse and not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", warehouse):
+        folders.append(warehouse)
+    derby_log = _DERBY_LOG.search(parameters.get("spark.driver.extraJavaOptions", ""))
+    if derby_log:
+        folders.append(os.path.dirname(derby_log.group(1)))
+    for folder in folders:
+        if folder:
+            os.makedirs(folder, exist_ok=True)
+
+
+QUERY_CONTEXT_LOGGERS = ("SQLQueryContextLogger", "DataFrameQueryContextLogger")
+
+
+def silence_query_context_logs() -> None:
+    """Stop PySpark from printing each SQL error as a JSON record (the error is raised anyway)."""
+    from pyspark.logger import PySparkLogger
+
+    for name in QUERY_CONTEXT_LOGGERS:
+        PySparkLogger.getLogger(name).setLevel(logging.CRITICAL)
