@@ -31,13 +31,3 @@
 {% macro spark__parse_date(expr, format) -%}
     to_date(cast({{ expr }} as string), {{ sql_string(format) }})
 {%- endmacro %}
-
-
-{#- Whole seconds from `start_expr` to `end_expr` (timestamps without zone). -#}
-{% macro seconds_between(start_expr, end_expr) %}
-    {{- return(adapter.dispatch('seconds_between', 'ecom_analytics')(start_expr, end_expr)) -}}
-{% endmacro %}
-
-{% macro spark__seconds_between(start_expr, end_expr) -%}
-    timestampdiff(second, {{ start_expr }}, {{ end_expr }})
-{%- endmacro %}
