@@ -48,6 +48,7 @@ def local_spark_conf(app_name: str = "ecom_analytics") -> dict[str, str]:
         "spark.sql.adaptive.enabled": "true",
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
+        "spark.sql.hive.metastorePartitionPruningFallbackOnException": "true",
         # dbt-spark runs every connection with ANSI mode off; so does everything else here.
         "spark.sql.ansi.enabled": "false",
     }
