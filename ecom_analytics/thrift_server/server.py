@@ -14,10 +14,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
-from ecom_analytics.thrift_server.probes import answers
+from ecom_analytics.thrift_server.probes import Answer, probe, thrift_uses_ssl
 from ecom_analytics.thrift_server.processes import (
     command_line,
     is_alive,
@@ -26,7 +25,6 @@ from ecom_analytics.thrift_server.processes import (
     write_pid,
 )
 from ecom_analytics.thrift_server.settings import (
-    APP_NAME,
     ENV_CONNECT_PORT,
     ENV_THRIFT_PORT,
     ServerSettings,
@@ -84,6 +82,7 @@ def recorded_settings(settings: ServerSettings) -> ServerSettings:
         bind_address=note.get("bind_address", settings.bind_address),
         thrift_port=int(note.get("thrift_port", settings.thrift_port)),
         connect_port=int(note.get("connect_port", settings.connect_port)),
+        hiveconf={"hive.server2.use.SSL": "true"} if note.get("thrift_ssl") else {},
     )
 
 
@@ -119,54 +118,44 @@ def _rotate_log(log_file: Path) -> None:
         log_file.replace(log_file.with_name(log_file.name + ".1"))
 
 
-@dataclass
-class _Readiness:
-    """Which protocols have answered with our application's name so far."""
-
-    thrift: str = ""
-    connect: str = ""
-
-    @property
-    def ready(self) -> bool:
-        return self.thrift == APP_NAME and self.connect == APP_NAME
-
-    def describe(self) -> str:
-        return ", ".join(
-            f"{name} {'answers' if value == APP_NAME else 'not yet'}"
-            for name, value in (("thrift", self.thrift), ("connect", self.connect))
-        )
+PROTOCOLS = ("thrift", "connect")
 
 
 def _wait_until_ready(
     process: subprocess.Popen[bytes], settings: ServerSettings, timeout: float, report: Say
-) -> None:
+) -> dict[str, Answer]:
     """Poll both protocols until they answer as our application; ServerError otherwise."""
     started = time.monotonic()
     next_report = started + PROGRESS_EVERY_SECONDS
-    readiness = _Readiness()
-    host = settings.client_host
-    while not readiness.ready:
+    answers = {protocol: Answer("down", "not asked yet") for protocol in PROTOCOLS}
+
+    def progress() -> str:
+        return ", ".join(
+            f"{protocol} {'answers' if answers[protocol].up else 'not yet'}"
+            for protocol in PROTOCOLS
+        )
+
+    while True:
         if process.poll() is not None:
             raise ServerError(f"the server exited with status {process.returncode} while starting")
-        for name, port in (("thrift", settings.thrift_port), ("connect", settings.connect_port)):
-            if getattr(readiness, name) != APP_NAME:
-                answered, detail = answers(name, host, port, PROBE_TIMEOUT)
-                if answered and detail != APP_NAME:
+        for protocol in PROTOCOLS:
+            if not answers[protocol].up:
+                answers[protocol] = probe(protocol, settings, PROBE_TIMEOUT)
+                if answers[protocol].state == "foreign":
                     raise ServerError(
-                        f"{host}:{port} answers as application {detail!r}, not {APP_NAME!r}: "
-                        "another server took the port"
+                        f"the {protocol} port {answers[protocol].describe()}: another server "
+                        "took the port"
                     )
-                setattr(readiness, name, detail if answered else "")
+        if all(answer.up for answer in answers.values()):
+            return answers
         now = time.monotonic()
-        if readiness.ready:
-            break
         if now - started > timeout:
             raise ServerError(
-                f"the server did not answer within {timeout:.0f} s ({readiness.describe()}); "
+                f"the server did not answer within {timeout:.0f} s ({progress()}); "
                 "a busy machine may need a longer --timeout"
             )
         if now >= next_report:
-            report(f"  ... {now - started:.0f} s: {readiness.describe()}")
+            report(f"  ... {now - started:.0f} s: {progress()}")
             next_report = now + PROGRESS_EVERY_SECONDS
         time.sleep(1.0)
 
@@ -217,6 +206,7 @@ def start(settings: ServerSettings, timeout: float, report: Say = say) -> int:
                 "thrift_port": settings.thrift_port,
                 "connect_port": settings.connect_port,
                 "connect_url": settings.connect_url,
+                "thrift_ssl": thrift_uses_ssl(settings),
                 "log_file": str(settings.log_file),
                 "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             },
@@ -225,7 +215,7 @@ def start(settings: ServerSettings, timeout: float, report: Say = say) -> int:
     )
     started = time.monotonic()
     try:
-        _wait_until_ready(process, settings, timeout, report)
+        answers = _wait_until_ready(process, settings, timeout, report)
     except BaseException as failure:
         stop_tree(process.pid, grace_seconds=5)
         process.wait()
@@ -236,10 +226,11 @@ def start(settings: ServerSettings, timeout: float, report: Say = say) -> int:
         for line in log_tail(settings.log_file):
             report(f"  | {line}")
         return 1
+    thrift_address = f"{settings.client_host}:{settings.thrift_port}"
     report(
         f"Spark Thrift Server ready in {time.monotonic() - started:.0f} s (pid {process.pid}).\n"
-        f"  thrift:   {settings.client_host}:{settings.thrift_port}\n"
-        f"  connect:  {settings.connect_url}\n"
+        f"  thrift:   {thrift_address} {answers['thrift'].describe()}\n"
+        f"  connect:  {settings.connect_url} {answers['connect'].describe()}\n"
         f"  folder:   {settings.state_dir} (metastore_db/, warehouse/)\n"
         "Build on it with `.venv/bin/dbt build --target thrift`"
         + _env_hint(settings)
@@ -298,15 +289,13 @@ def status(settings: ServerSettings, report: Say = say) -> int:
         report(f"Spark Thrift Server: not running ({settings.state_dir}).")
         return NOT_RUNNING
     settings = recorded_settings(settings)
-    host = settings.client_host
     report(f"Spark Thrift Server: running (pid {pid}).")
-    for name, port, address in (
-        ("thrift", settings.thrift_port, f"{host}:{settings.thrift_port}"),
-        ("connect", settings.connect_port, settings.connect_url),
+    for protocol, address in (
+        ("thrift", f"{settings.client_host}:{settings.thrift_port}"),
+        ("connect", settings.connect_url),
     ):
-        answered, detail = answers(name, host, port, PROBE_TIMEOUT)
-        state = "answers" if answered and detail == APP_NAME else f"does not answer ({detail})"
-        report(f"  {name + ':':9} {address} {state}")
+        answer = probe(protocol, settings, PROBE_TIMEOUT)
+        report(f"  {protocol + ':':9} {address} {answer.describe()}")
     sockets = listening_sockets(pid)
     if sockets is not None:
         scope = (

@@ -187,11 +187,17 @@ def spark_conf(settings: ServerSettings) -> dict[str, str]:
 
 
 def hive_conf(settings: ServerSettings) -> dict[str, str]:
-    """The HiveServer2 settings: binary Thrift protocol on the bind address and port."""
+    """The HiveServer2 settings: binary Thrift protocol on the bind address and port, and Hive's
+    working folders inside the server's folder (by default they are shared under /tmp by every
+    server of the same user, and one server's shutdown deletes the others' operation logs)."""
+    hive_dir = settings.state_dir / "hive"
     return {
         "hive.server2.transport.mode": "binary",
         "hive.server2.thrift.bind.host": settings.bind_address,
         "hive.server2.thrift.port": str(settings.thrift_port),
+        "hive.server2.logging.operation.log.location": f"{hive_dir}/operation_logs",
+        "hive.exec.local.scratchdir": f"{hive_dir}/scratch",
+        "hive.downloaded.resources.dir": f"{hive_dir}/resources/${{hive.session.id}}_resources",
         **settings.hiveconf,
     }
 

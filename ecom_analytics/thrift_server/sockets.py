@@ -81,9 +81,14 @@ def listening_sockets(pid: int) -> list[ListeningSocket] | None:
 
 
 def port_is_free(address: str, port: int) -> bool:
-    """True when a server could bind `address:port` now."""
+    """True when a server could bind `address:port` now.
+
+    Like the Thrift and gRPC servers, the test binds with SO_REUSEADDR: connections of a
+    previous server that linger in TIME_WAIT do not block the port, a listener does.
+    """
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((address, port))
         except OSError:

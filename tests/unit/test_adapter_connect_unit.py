@@ -167,3 +167,26 @@ def test_dbt_debug_masks_the_connect_token() -> None:
     info = dict(credentials.connection_info())
     assert info["connect_url"] == "sc://gw:443/;use_ssl=true;token=***"
     assert info["host"] == "spark.example.com"
+
+
+def test_rpc_errors_are_told_by_code_and_details() -> None:
+    from dbt.adapters.sparkoss.connect import describe_rpc_error
+
+    class RpcError(Exception):
+        def code(self):
+            class Code:
+                name = "UNAVAILABLE"
+
+            return Code()
+
+        def details(self) -> str:
+            return "Ssl handshake failed"
+
+    try:
+        try:
+            raise RpcError("<_InactiveRpcError of RPC that terminated with:\n...>")
+        except RpcError:
+            raise RuntimeError("<wrapped>\nmany lines") from None
+    except RuntimeError as wrapped:
+        assert describe_rpc_error(wrapped) == "UNAVAILABLE: Ssl handshake failed"
+    assert describe_rpc_error(ValueError("first\nsecond")) == "first"

@@ -1,4 +1,4 @@
-"""`ecom thrift`: PID files, process trees, stopping only our own processes, sockets (no JVM).
+"""`ecom thrift`: PID files, process trees, stopping only our own processes, sockets, probes.
 
 A stand-in server (a `sleep`ing Python whose command line carries the Thrift server's class and
 the folder's warehouse, as the real one's does) lets start/stop/status be tested for real
@@ -20,6 +20,7 @@ import pytest
 
 from ecom_analytics.cli import main
 from ecom_analytics.thrift_server import server
+from ecom_analytics.thrift_server.probes import probe
 from ecom_analytics.thrift_server.processes import (
     command_line,
     descendants,
@@ -204,3 +205,77 @@ def test_start_refuses_a_taken_port(tmp_path: Path) -> None:
         with pytest.raises(server.ServerError, match=f"Thrift port 127.0.0.1:{port} is already"):
             server.start(settings, timeout=5)
     assert not settings.pid_file.exists()
+
+
+class _FakeConnect:
+    """A Spark Connect endpoint that names an application, or refuses without a token."""
+
+    def __init__(self, app_name: str, token: str | None = None) -> None:
+        from concurrent import futures
+
+        import grpc
+        from pyspark.sql.connect.proto import base_pb2
+
+        def config(request, context):
+            if token and ("authorization", f"Bearer {token}") not in context.invocation_metadata():
+                context.abort(grpc.StatusCode.UNAUTHENTICATED, "token required")
+            return base_pb2.ConfigResponse(
+                session_id=request.session_id,
+                pairs=[base_pb2.KeyValue(key="spark.app.name", value=app_name)],
+            )
+
+        def release(request, context):
+            return base_pb2.ReleaseSessionResponse(session_id=request.session_id)
+
+        methods = {
+            "Config": (config, base_pb2.ConfigRequest),
+            "ReleaseSession": (release, base_pb2.ReleaseSessionRequest),
+        }
+        handlers = {
+            name: grpc.unary_unary_rpc_method_handler(
+                function,
+                request_deserializer=request.FromString,
+                response_serializer=lambda response: response.SerializeToString(),
+            )
+            for name, (function, request) in methods.items()
+        }
+        self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+        self.server.add_generic_rpc_handlers(
+            (grpc.method_handlers_generic_handler("spark.connect.SparkConnectService", handlers),)
+        )
+        self.port = self.server.add_insecure_port("127.0.0.1:0")
+        self.server.start()
+
+
+@pytest.mark.parametrize(
+    ("app_name", "server_token", "client_token", "state"),
+    [
+        ("ecom_analytics-thrift", None, None, "ours"),
+        ("someone-else", None, None, "foreign"),
+        ("ecom_analytics-thrift", "t0k", None, "locked"),
+        ("ecom_analytics-thrift", "t0k", "t0k", "ours"),
+    ],
+)
+def test_connect_probe_tells_ours_foreign_and_locked(
+    tmp_path: Path, app_name: str, server_token: str | None, client_token: str | None, state: str
+) -> None:
+    fake = _FakeConnect(app_name, server_token)
+    try:
+        extra = {"spark.connect.authenticate.token": client_token} if client_token else {}
+        settings = ServerSettings(state_dir=tmp_path, connect_port=fake.port, extra_conf=extra)
+        answer = probe("connect", settings, timeout=5)
+    finally:
+        fake.server.stop(None)
+    assert answer.state == state
+    assert answer.up is (state in ("ours", "locked"))
+
+
+def test_probes_of_a_closed_port_say_why() -> None:
+    with socket.socket() as placeholder:
+        placeholder.bind(("127.0.0.1", 0))  # bound, not listening
+        port = placeholder.getsockname()[1]
+        settings = ServerSettings(state_dir=Path("/unused"), thrift_port=port, connect_port=port)
+        for protocol in ("thrift", "connect"):
+            answer = probe(protocol, settings, timeout=2)
+            assert answer.state == "down"
+            assert answer.describe().startswith("does not answer (")

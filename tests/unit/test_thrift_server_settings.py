@@ -132,7 +132,7 @@ def test_spark_conf_is_the_local_targets_with_own_folders_and_spark_connect(
     assert conf["spark.ui.enabled"] == "false"  # no web UI port either
 
 
-def test_hive_conf_binds_the_thrift_port() -> None:
+def test_hive_conf_binds_the_thrift_port_and_keeps_hive_files_in_the_folder() -> None:
     settings = ServerSettings(
         state_dir=ROOT, thrift_port=11111, hiveconf={"hive.server2.use.SSL": "true"}
     )
@@ -140,6 +140,9 @@ def test_hive_conf_binds_the_thrift_port() -> None:
         "hive.server2.transport.mode": "binary",
         "hive.server2.thrift.bind.host": "127.0.0.1",
         "hive.server2.thrift.port": "11111",
+        "hive.server2.logging.operation.log.location": "/project/hive/operation_logs",
+        "hive.exec.local.scratchdir": "/project/hive/scratch",
+        "hive.downloaded.resources.dir": "/project/hive/resources/${hive.session.id}_resources",
         "hive.server2.use.SSL": "true",
     }
 

@@ -13,6 +13,7 @@ process that uses Spark Connect.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
@@ -25,6 +26,7 @@ from dbt_common.exceptions import DbtRuntimeError
 
 CONNECT_SCHEME = "sc://"
 REACH_TIMEOUT_SECONDS = 10.0
+HANDSHAKE_RETRIES = 3
 INSTALL_HINT = "install the adapter's `connect` extra: pip install 'dbt-spark-oss[connect]'"
 
 _SECRET_PARAMETER = re.compile(r"(;\s*token\s*=)[^;]*", re.IGNORECASE)
@@ -104,6 +106,46 @@ def check_reachable(url: str, timeout: float = REACH_TIMEOUT_SECONDS) -> None:
         ) from None
 
 
+def describe_rpc_error(error: BaseException) -> str:
+    """A gRPC failure as `CODE: details` (pyspark wraps it in a multi-line dump), found along
+    the exception's causes; otherwise the error's first line."""
+    cause: BaseException | None = error
+    while cause is not None:
+        code, details = getattr(cause, "code", None), getattr(cause, "details", None)
+        if callable(code) and callable(details):
+            return f"{code().name}: {details()}"
+        cause = cause.__cause__ or cause.__context__
+    return (str(error).strip().splitlines() or [error.__class__.__name__])[0]
+
+
+def check_handshake(session: Any, url: str) -> None:
+    """One quick request, so that a wrong address, TLS setting or token fails in seconds.
+
+    pyspark retries an unavailable endpoint for about ten minutes, which is right for a busy
+    server during a run but not for a first contact that cannot work (e.g. TLS asked of an
+    endpoint without it); the session keeps pyspark's retries for everything after this.
+    """
+    from pyspark.sql.connect.client.retries import DefaultPolicy
+
+    client = session.client
+    policies = client.get_retry_policies()
+    client.set_retry_policies([DefaultPolicy(max_retries=HANDSHAKE_RETRIES)])
+    try:
+        session.version  # noqa: B018 - the first request to the server
+    except Exception as error:
+        with contextlib.suppress(Exception):
+            session.stop()
+        raise DbtRuntimeError(
+            f"Spark Connect at {redact(url)} did not complete a first request "
+            f"({describe_rpc_error(error)}). "
+            "Check the Spark Connect address (the profile's `connect_url` / `connect_port`), "
+            "whether the endpoint speaks TLS (`use_ssl=true` in the address) and, if it "
+            "requires one, the token (`;token=` or SPARK_CONNECT_AUTHENTICATE_TOKEN)."
+        ) from None
+    finally:
+        client.set_retry_policies(policies)
+
+
 def connect_session(url: str, session_conf: Mapping[str, str]) -> Any:
     """The Spark Connect session of this process for `url`, with `session_conf` applied."""
     with _lock:
@@ -130,6 +172,7 @@ def connect_session(url: str, session_conf: Mapping[str, str]) -> Any:
                 f"pyspark returned a {type(session).__module__} session for {redact(url)}, not a "
                 "Spark Connect one; run the `thrift` target in a dbt process of its own."
             )
+        check_handshake(session, url)
         for key, value in session_conf.items():
             try:
                 session.conf.set(key, value)
