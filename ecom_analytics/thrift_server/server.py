@@ -171,7 +171,8 @@ def start(settings: ServerSettings, timeout: float, report: Say = say) -> int:
     _remove_state_files(settings)
     _check_java()
     _check_ports(settings)
-    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    # Hive lists its scratch folder when a session closes, and complains when it is missing
+    (settings.hive_dir / "scratch").mkdir(parents=True, exist_ok=True)
     _rotate_log(settings.log_file)
 
     from pyspark.find_spark_home import _find_spark_home

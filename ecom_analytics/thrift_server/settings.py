@@ -72,6 +72,11 @@ class ServerSettings:
         return self.state_dir / "warehouse"
 
     @property
+    def hive_dir(self) -> Path:
+        """Hive's working folders: operation logs, scratch, downloaded resources."""
+        return self.state_dir / "hive"
+
+    @property
     def client_host(self) -> str:
         """The address a client on this machine uses (loopback when bound to all interfaces)."""
         return LOOPBACK if is_wildcard(self.bind_address) else self.bind_address
@@ -190,7 +195,7 @@ def hive_conf(settings: ServerSettings) -> dict[str, str]:
     """The HiveServer2 settings: binary Thrift protocol on the bind address and port, and Hive's
     working folders inside the server's folder (by default they are shared under /tmp by every
     server of the same user, and one server's shutdown deletes the others' operation logs)."""
-    hive_dir = settings.state_dir / "hive"
+    hive_dir = settings.hive_dir
     return {
         "hive.server2.transport.mode": "binary",
         "hive.server2.thrift.bind.host": settings.bind_address,
