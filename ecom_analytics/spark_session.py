@@ -24,9 +24,15 @@ def warehouse_dir() -> str:
     return os.environ.get("ECOM_WAREHOUSE_DIR", DEFAULT_WAREHOUSE_DIR)
 
 
-def local_spark_conf(app_name: str = "ecom_analytics") -> dict[str, str]:
-    """Spark settings of the `local` target, as profiles.yml renders them from the environment."""
-    warehouse = warehouse_dir()
+def local_spark_conf(
+    app_name: str = "ecom_analytics", warehouse: str | None = None
+) -> dict[str, str]:
+    """Spark settings of the `local` target, as profiles.yml renders them from the environment.
+
+    `warehouse` replaces `$ECOM_WAREHOUSE_DIR` as the root of the metastore, the table data and
+    the Derby log (the Thrift server of `ecom thrift` keeps its own there).
+    """
+    warehouse = warehouse or warehouse_dir()
     env = os.environ.get
     return {
         "spark.master": "local[*]",

@@ -52,9 +52,10 @@ fi
 say "installing ecom_analytics and the dbt-spark-oss adapter into .venv (first time: a few minutes)"
 .venv/bin/python -m pip install --quiet --upgrade pip
 # Both editable, so a checkout's edits apply without reinstalling. "compat" mode puts the adapter
-# on sys.path, where dbt's pkgutil-style `dbt.adapters` namespace finds it.
+# on sys.path, where dbt's pkgutil-style `dbt.adapters` namespace finds it. The adapter's
+# `connect` extra is the Spark Connect client the `thrift` target's Python models use.
 .venv/bin/python -m pip install --quiet --config-settings editable_mode=compat \
-    -e ./adapter -e ".[dev]"
+    -e "./adapter[connect]" -e ".[dev]"
 .venv/bin/python -m pip check >/dev/null || die "pip reports broken requirements: run '.venv/bin/pip check'"
 printf '%s' "$want" > "$stamp"
 say "ready: $(.venv/bin/dbt --version 2>/dev/null | grep -E 'spark|core' | tr -s ' ' | tr '\n' ' ')"

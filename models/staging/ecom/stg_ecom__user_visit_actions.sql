@@ -1,15 +1,25 @@
 {{
     config(
-        materialized='table',
+        materialized='incremental',
+        incremental_strategy='insert_overwrite',
         partition_by=['action_date'],
+        on_schema_change='fail',
     )
 }}
 
-{#- The clean actions, one row each, typed and categorised; id lists become arrays. -#}
+{#-
+    The clean actions, one row each, typed and categorised; id lists become arrays.
+    Incremental by day (macros/incremental/day_window.sql): a run rebuilds the `action_date`
+    partitions of its window and reads only those days' raw folders. A clean row's raw `date`
+    is its `action_date`, and duplicates are found within a day, so the days are independent.
+-#}
+{%- set actions = ref('base_ecom__user_visit_actions') -%}
+
 with
 
 validated as (
-    select * from {{ ref('base_ecom__user_visit_actions') }}
+    select * from {{ actions }}
+    where {{ day_window_filter(actions, parse_date('raw_date')) }}
 ),
 
 clean as (

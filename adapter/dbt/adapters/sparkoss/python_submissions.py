@@ -6,6 +6,9 @@ defines `model(dbt, session)`, calls it and writes the DataFrame it returns (see
 
 * `session`: the in-process SparkSession of dbt-spark's `session` method, so SQL and Python
   models share one Spark application and one metastore.
+* `connect`: a Spark Connect session on the application behind a `thrift` target (the Thrift
+  server with Spark's `SparkConnectPlugin`), so the model runs on the server, next to the SQL
+  models, never in the dbt process. See `connect.py`.
 
 A target's connection method picks its default route (`default_route_for`); a model can still
 choose one with `config(submission_method=...)`.
@@ -18,6 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from dbt.adapters.base import PythonJobHelper
+from dbt.adapters.sparkoss.connect import connect_mode_active, connect_session
 from dbt.adapters.sparkoss.connections import SparkossCredentials
 from dbt_common.exceptions import DbtRuntimeError
 
@@ -101,6 +105,13 @@ def local_session(credentials: SparkossCredentials) -> Any:
     """The SparkSession of dbt-spark's `session` method, built from the same parameters."""
     from pyspark.sql import SparkSession
 
+    if connect_mode_active():
+        raise DbtRuntimeError(
+            "Cannot run a Python model on the in-process Spark: pyspark in this process is in "
+            "Spark Connect mode (a `thrift` target ran here, or SPARK_REMOTE is set). Run the "
+            "`session` target in a dbt process of its own, without SPARK_REMOTE."
+        )
+
     builder = SparkSession.builder.enableHiveSupport()
     for key, value in credentials.server_side_parameters.items():
         builder = builder.config(key, value)
@@ -143,13 +154,35 @@ class SessionPythonJobHelper(_RouteHelper):
         return local_session(self.credentials)
 
 
+class ConnectPythonJobHelper(_RouteHelper):
+    """Runs the model on the `thrift` target's Spark application, through Spark Connect."""
+
+    route = "connect"
+
+    def __init__(self, parsed_model: dict, credentials: SparkossCredentials) -> None:
+        super().__init__(parsed_model, credentials)
+        if credentials.method != "thrift":
+            raise DbtRuntimeError(
+                f"Python model '{self.model_name}' asks for submission_method 'connect', but the "
+                f"target uses method '{credentials.method}': Spark Connect runs the model on the "
+                "application behind a `thrift` target. Remove `submission_method` from the model."
+            )
+
+    def spark(self) -> Any:
+        return connect_session(
+            self.credentials.spark_connect_url, self.credentials.server_side_parameters
+        )
+
+
 SUBMISSION_ROUTES: dict[str, type[PythonJobHelper]] = {
     "session": SessionPythonJobHelper,
+    "connect": ConnectPythonJobHelper,
 }
 
 # The route each connection method uses unless a model chooses one.
 DEFAULT_ROUTES: Mapping[str, str] = {
     "session": "session",
+    "thrift": "connect",
 }
 
 

@@ -1,0 +1,232 @@
+"""What `ecom thrift start` runs: settings from the environment, Spark conf, the command line.
+
+The server is one Spark application serving two protocols: the HiveServer2 Thrift protocol (SQL
+models, BI tools) and Spark Connect (Python models of the `thrift` target). Its Spark settings
+are those of the `local` target (`spark_session.local_spark_conf`), with the metastore, table
+data and Derby log in a folder of its own. Both ports bind to loopback unless asked otherwise.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ecom_analytics.spark_session import DEFAULT_WAREHOUSE_DIR, local_spark_conf
+
+THRIFT_SERVER_CLASS = "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"
+CONNECT_PLUGIN = "org.apache.spark.sql.connect.SparkConnectPlugin"
+APP_NAME = "ecom_analytics-thrift"
+LOOPBACK = "127.0.0.1"
+DEFAULT_THRIFT_PORT = 10000
+DEFAULT_CONNECT_PORT = 15002
+
+# Environment variables (the profile's `thrift` target reads the two port variables too).
+ENV_BIND_ADDRESS = "ECOM_THRIFT_BIND_ADDRESS"
+ENV_THRIFT_PORT = "ECOM_THRIFT_PORT"
+ENV_CONNECT_PORT = "ECOM_SPARK_CONNECT_PORT"
+ENV_STATE_DIR = "ECOM_THRIFT_DIR"
+
+# Hive reads these before its own settings; a stray value would move the server's port or host.
+_OVERRIDING_ENV = (
+    "HIVE_SERVER2_THRIFT_BIND_HOST",
+    "HIVE_SERVER2_THRIFT_PORT",
+    "SPARK_REMOTE",
+    "SPARK_CONNECT_MODE_ENABLED",
+)
+
+
+class SettingsError(ValueError):
+    """A setting a user can fix: the message names it and what is accepted."""
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """Where the server keeps its files and where it listens."""
+
+    state_dir: Path
+    bind_address: str = LOOPBACK
+    thrift_port: int = DEFAULT_THRIFT_PORT
+    connect_port: int = DEFAULT_CONNECT_PORT
+    driver_memory: str | None = None
+    extra_conf: Mapping[str, str] = field(default_factory=dict)
+    hiveconf: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def pid_file(self) -> Path:
+        return self.state_dir / "thriftserver.pid"
+
+    @property
+    def state_file(self) -> Path:
+        """JSON with the addresses of the running server (read by `ecom thrift status`)."""
+        return self.state_dir / "thriftserver.json"
+
+    @property
+    def log_file(self) -> Path:
+        return self.state_dir / "thriftserver.log"
+
+    @property
+    def warehouse_dir(self) -> Path:
+        return self.state_dir / "warehouse"
+
+    @property
+    def hive_dir(self) -> Path:
+        """Hive's working folders: operation logs, scratch, downloaded resources."""
+        return self.state_dir / "hive"
+
+    @property
+    def client_host(self) -> str:
+        """The address a client on this machine uses (loopback when bound to all interfaces)."""
+        return LOOPBACK if is_wildcard(self.bind_address) else self.bind_address
+
+    @property
+    def connect_url(self) -> str:
+        host = self.client_host
+        return f"sc://{f'[{host}]' if ':' in host else host}:{self.connect_port}"
+
+    @property
+    def loopback_only(self) -> bool:
+        return is_loopback(self.bind_address)
+
+
+def is_wildcard(address: str) -> bool:
+    return address in ("0.0.0.0", "::", "")
+
+
+def is_loopback(address: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and `localhost`."""
+    if address == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+def parse_port(value: str | int, name: str) -> int:
+    """A TCP port from an option or environment variable, or a SettingsError naming `name`."""
+    try:
+        port = int(value)
+    except (TypeError, ValueError):
+        port = -1
+    if not 1 <= port <= 65535:
+        raise SettingsError(f"{name} must be a port number from 1 to 65535, got {value!r}")
+    return port
+
+
+def parse_assignments(items: Sequence[str], option: str) -> dict[str, str]:
+    """`KEY=VALUE` items of a repeatable option as a dict, or a SettingsError naming the item."""
+    parsed: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise SettingsError(f"{option} takes KEY=VALUE, got {item!r}")
+        parsed[key.strip()] = value
+    return parsed
+
+
+def default_state_dir(env: Mapping[str, str], project_root: Path) -> Path:
+    """`$ECOM_THRIFT_DIR`, else `$ECOM_WAREHOUSE_DIR/thrift`; relative to the project root."""
+    configured = env.get(ENV_STATE_DIR) or os.path.join(
+        env.get("ECOM_WAREHOUSE_DIR") or DEFAULT_WAREHOUSE_DIR, "thrift"
+    )
+    return (project_root / Path(configured).expanduser()).resolve()
+
+
+def settings_from(
+    env: Mapping[str, str],
+    project_root: Path,
+    *,
+    state_dir: str | None = None,
+    bind_address: str | None = None,
+    thrift_port: str | int | None = None,
+    connect_port: str | int | None = None,
+    driver_memory: str | None = None,
+    extra_conf: Sequence[str] = (),
+    hiveconf: Sequence[str] = (),
+) -> ServerSettings:
+    """Settings from command-line values, falling back to the environment, then the defaults."""
+    settings = ServerSettings(
+        state_dir=(
+            (project_root / Path(state_dir).expanduser()).resolve()
+            if state_dir
+            else default_state_dir(env, project_root)
+        ),
+        bind_address=bind_address or env.get(ENV_BIND_ADDRESS) or LOOPBACK,
+        thrift_port=parse_port(
+            thrift_port or env.get(ENV_THRIFT_PORT) or DEFAULT_THRIFT_PORT,
+            "--thrift-port" if thrift_port else ENV_THRIFT_PORT,
+        ),
+        connect_port=parse_port(
+            connect_port or env.get(ENV_CONNECT_PORT) or DEFAULT_CONNECT_PORT,
+            "--connect-port" if connect_port else ENV_CONNECT_PORT,
+        ),
+        driver_memory=driver_memory,
+        extra_conf=parse_assignments(extra_conf, "--conf"),
+        hiveconf=parse_assignments(hiveconf, "--hiveconf"),
+    )
+    if settings.thrift_port == settings.connect_port:
+        raise SettingsError(
+            f"the Thrift and Spark Connect ports are both {settings.thrift_port}; give them "
+            f"different ports ({ENV_THRIFT_PORT} / {ENV_CONNECT_PORT})"
+        )
+    return settings
+
+
+def spark_conf(settings: ServerSettings) -> dict[str, str]:
+    """The application's Spark settings: the `local` target's, plus the Spark Connect server."""
+    conf = local_spark_conf(APP_NAME, warehouse=str(settings.state_dir))
+    if settings.driver_memory:
+        conf["spark.driver.memory"] = settings.driver_memory
+    conf.update(
+        {
+            "spark.plugins": CONNECT_PLUGIN,
+            "spark.connect.grpc.binding.address": settings.bind_address,
+            "spark.connect.grpc.binding.port": str(settings.connect_port),
+        }
+    )
+    conf.update(settings.extra_conf)
+    return conf
+
+
+def hive_conf(settings: ServerSettings) -> dict[str, str]:
+    """The HiveServer2 settings: binary Thrift protocol on the bind address and port, and Hive's
+    working folders inside the server's folder (by default they are shared under /tmp by every
+    server of the same user, and one server's shutdown deletes the others' operation logs)."""
+    hive_dir = settings.hive_dir
+    return {
+        "hive.server2.transport.mode": "binary",
+        "hive.server2.thrift.bind.host": settings.bind_address,
+        "hive.server2.thrift.port": str(settings.thrift_port),
+        "hive.server2.logging.operation.log.location": f"{hive_dir}/operation_logs",
+        "hive.exec.local.scratchdir": f"{hive_dir}/scratch",
+        "hive.downloaded.resources.dir": f"{hive_dir}/resources/${{hive.session.id}}_resources",
+        **settings.hiveconf,
+    }
+
+
+def submit_command(settings: ServerSettings, spark_home: Path) -> list[str]:
+    """`spark-submit` of the Thrift server class, with Spark Connect on the same application."""
+    command = [str(spark_home / "bin" / "spark-submit"), "--class", THRIFT_SERVER_CLASS]
+    for key, value in spark_conf(settings).items():
+        command += ["--conf", f"{key}={value}"]
+    command.append("spark-internal")
+    for key, value in hive_conf(settings).items():
+        command += ["--hiveconf", f"{key}={value}"]
+    return command
+
+
+def server_environment(base: Mapping[str, str], spark_home: Path, python: str) -> dict[str, str]:
+    """The server's environment: this pyspark as SPARK_HOME, this Python for Python UDFs."""
+    env = {key: value for key, value in base.items() if key not in _OVERRIDING_ENV}
+    env["SPARK_HOME"] = str(spark_home)
+    env["PYSPARK_PYTHON"] = python
+    return env
+
+
+def is_server_command(command_line: Sequence[str], settings: ServerSettings) -> bool:
+    """True when a process's command line is this folder's Thrift server (not a reused PID)."""
+    marker = f"spark.sql.warehouse.dir={settings.warehouse_dir}"
+    return THRIFT_SERVER_CLASS in command_line and marker in command_line
