@@ -54,6 +54,7 @@ def local_spark_conf(
         "spark.sql.adaptive.enabled": "true",
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
+        "spark.sql.hive.metastorePartitionPruningFallbackOnException": "true",
         # dbt-spark runs every connection with ANSI mode off; so does everything else here.
         "spark.sql.ansi.enabled": "false",
     }

@@ -1,0 +1,69 @@
+"""Page-flow matching: the jumps of the task's target page flow, counted per step (SPEC 3).
+
+Over ALL sessions with actions in the task's date range (no user filters). A session's actions
+are ordered by `action_time`, ties by `page_id`, and each pair of consecutive actions is a jump
+a -> b. One row per step k of the flow p1..pn: the jumps p_k -> p_(k+1), and the actions on p_k
+(the base of step 1). DataFrame operations only: a window `lead`, a broadcast semi join and
+aggregates; which jumps a flow asks for comes from python_udfs.page_flow.
+"""
+
+from pyspark.sql import Window
+from pyspark.sql import functions as F
+from pyspark.sql.types import IntegerType, LongType, StructField, StructType
+
+from python_udfs.page_flow import flow_steps
+from python_udfs.sessions import ACTION_ORDER
+
+STEPS_SCHEMA = StructType(
+    [
+        StructField("step", IntegerType(), nullable=False),
+        StructField("from_page_id", LongType(), nullable=False),
+        StructField("to_page_id", LongType(), nullable=False),
+    ]
+)
+PAIR = ["from_page_id", "to_page_id"]
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+
+    task = dbt.ref("int_task_parameters").first()
+    actions = dbt.ref("stg_ecom__user_visit_actions")
+    if task.start_date is not None:
+        actions = actions.where(F.col("action_date") >= F.lit(task.start_date))
+    if task.end_date is not None:
+        actions = actions.where(F.col("action_date") <= F.lit(task.end_date))
+
+    steps = session.createDataFrame(
+        [(s.step, s.from_page_id, s.to_page_id) for s in flow_steps(task.target_page_flow)],
+        STEPS_SCHEMA,
+    )
+    flow_pages = sorted({int(page) for page in task.target_page_flow})
+
+    in_session_order = Window.partitionBy("session_id").orderBy(*ACTION_ORDER)
+    jumps = actions.select(
+        F.col("page_id").alias("from_page_id"),
+        F.lead("page_id").over(in_session_order).alias("to_page_id"),
+    ).where(F.col("to_page_id").isNotNull())
+    jump_counts = (
+        jumps.join(F.broadcast(steps.select(*PAIR).distinct()), PAIR, "left_semi")
+        .groupBy(*PAIR)
+        .agg(F.count(F.lit(1)).alias("jump_count"))
+    )
+    page_actions = (
+        actions.where(F.col("page_id").isin(flow_pages))
+        .groupBy(F.col("page_id").alias("from_page_id"))
+        .agg(F.count(F.lit(1)).alias("from_page_actions"))
+    )
+
+    return (
+        steps.join(jump_counts, PAIR, "left")
+        .join(page_actions, "from_page_id", "left")
+        .select(
+            "step",
+            "from_page_id",
+            "to_page_id",
+            F.coalesce("from_page_actions", F.lit(0)).alias("from_page_actions"),
+            F.coalesce("jump_count", F.lit(0)).alias("jump_count"),
+        )
+    )

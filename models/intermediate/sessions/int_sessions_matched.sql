@@ -1,0 +1,74 @@
+{#-
+    The sessions of the task (SPEC 3): sessions with actions in the task's date range (that is
+    int_sessions_sliced) whose user passes the age, profession, city and sex filters, with a
+    searched keyword among `keywords` and a clicked category among `category_ids` when given.
+    Without user filters a session matches even when its user is missing from user_info; any
+    user filter needs a known user who passes it.
+-#}
+{%- set task = task_params() -%}
+
+with
+
+sessions as (
+    select * from {{ ref('int_sessions_sliced') }}
+),
+
+users as (
+    select * from {{ ref('stg_ecom__users') }}
+),
+
+sessions_with_users as (
+    select
+        sessions.*,
+        users.professional,
+        users.city,
+        users.sex,
+        users.age
+    from sessions
+    left join users
+        on sessions.user_id = users.user_id
+),
+
+matched as (
+    select * from sessions_with_users
+    where
+        true
+        {%- if task.start_age is not none %}
+        and age >= {{ sql_value(task.start_age, 'int') }}
+        {%- endif %}
+        {%- if task.end_age is not none %}
+        and age <= {{ sql_value(task.end_age, 'int') }}
+        {%- endif %}
+        {%- if task.professionals %}
+        and {{ array_has(sql_array(task.professionals, 'string'), 'professional') }}
+        {%- endif %}
+        {%- if task.cities %}
+        and {{ array_has(sql_array(task.cities, 'string'), 'city') }}
+        {%- endif %}
+        {%- if task.sex is not none %}
+        and sex = {{ sql_value(task.sex, 'string') }}
+        {%- endif %}
+        {%- if task.keywords %}
+        and {{ arrays_share_value('search_keywords', sql_array(task.keywords, 'string')) }}
+        {%- endif %}
+        {%- if task.category_ids %}
+        and {{ arrays_share_value('click_category_ids', sql_array(task.category_ids, 'bigint')) }}
+        {%- endif %}
+),
+
+final as (
+    select
+        session_id,
+        user_id,
+        date_hour,
+        search_keywords,
+        click_category_ids,
+        visit_length_seconds,
+        step_length,
+        start_date,
+        start_time,
+        end_time
+    from matched
+)
+
+select * from final
