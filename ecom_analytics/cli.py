@@ -17,6 +17,10 @@ from typing import NoReturn, Protocol, cast
 COMMANDS = (
     "ecom_analytics.generator.command",
     "ecom_analytics.demo",
+    # real-time ad traffic (issue 6)
+    "streaming.command",
+    "streaming.producer",
+    "streaming.bench",
 )
 USAGE_ERROR = 2
 
