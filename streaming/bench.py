@@ -40,6 +40,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--target", type=float, default=20_000, help="rows/s to report against (default 20000)"
     )
+    parser.add_argument("--users", type=int, default=20_000, help="clicking users (default 20000)")
+    parser.add_argument("--ads", type=int, default=100, help="ads (default 100)")
     parser.add_argument("--workdir", type=Path, help="scratch folder (default: a temporary one)")
     parser.add_argument("--keep", action="store_true", help="keep --workdir afterwards")
 
@@ -70,6 +72,8 @@ def _bench(args: argparse.Namespace, workdir: Path) -> int:
         rate=args.rate,
         file_seconds=file_seconds,
         chunk_seconds=file_seconds * args.files,
+        users=args.users,
+        ads=args.ads,
     )
     produce(config, workdir / "clicks", files=args.files, wait=False)
     options = StreamOptions(

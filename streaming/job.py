@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
@@ -137,10 +137,11 @@ def _trend_start(newest_minute: int) -> int:
 
 @dataclass(frozen=True)
 class _Carry:
-    """What a batch hands the next one in the same run (saves re-reading it from the tables)."""
+    """What a batch hands the next one in the same run (saves re-reading it from the tables):
+    the blacklisted users and the newest counted minute (epoch micros) after `after_batch`."""
 
     after_batch: int
-    blacklist_size: int
+    blacklist: frozenset[int]
     trend_newest: int | None
 
 
@@ -200,6 +201,8 @@ class AdStreamBatch:
             specs = " ".join(f"partition ({table.partition_by}='{value}')" for value in new)
             self.spark.sql(f"alter table {self._table(name)} add if not exists {specs}")
             self.partitions[name].update(new)
+        # readers in this Spark session must not keep listing the table's files from a cache
+        self.spark.catalog.refreshTable(self._table(name))
 
     def _previous(self, name: str, days: list[str], batch_id: int) -> DataFrame | None:
         """The newest versions before `batch_id` of the given days (or of the whole table)."""
@@ -280,33 +283,36 @@ class AdStreamBatch:
         self.log(metrics.line())
 
     def _carry(self, batch_id: int) -> _Carry:
-        """Blacklist size and newest trend minute as they stood when `batch_id` began: from the
+        """Blacklist and newest trend minute as they stood when `batch_id` began: from the
         previous batch of this run, else (first batch after a start) from the tables."""
         if self._carried is not None and self._carried.after_batch == batch_id - 1:
             return self._carried
-        blacklist = self._blacklist(batch_id).count()
-        trend = self._previous("ad_click_trend", [], batch_id)
-        newest = trend.agg(F.max(F.unix_micros("minute"))).first()[0] if trend else None
-        return _Carry(batch_id - 1, blacklist, newest)
-
-    def _blacklist(self, batch_id: int) -> DataFrame:
-        """User ids on the blacklist when `batch_id` began (entries of earlier batches)."""
-        return (
+        blacklist = (
             self.spark.read.schema(TABLES["ad_blacklist"].spark_schema())
             .parquet(self.locations["ad_blacklist"])
             .where(F.col("batch_id") < batch_id)
             .select("user_id")
+            .collect()
         )
+        trend = self._previous("ad_click_trend", [], batch_id)
+        newest = trend.agg(F.max(F.unix_micros("minute"))).first()[0] if trend else None
+        return _Carry(batch_id - 1, frozenset(row.user_id for row in blacklist), newest)
 
     def _process(self, parsed: DataFrame, batch_id: int, started: float) -> BatchMetrics | None:
         carry = self._carry(batch_id)
+        counted = F.col("reason").isNull() & ~F.col("user_id").isin(sorted(carry.blacklist))
         stats = parsed.agg(
             F.count(F.lit(1)).alias("lines"),
             F.count("timestamp_ms").alias("clicks"),
+            F.count_if(counted).alias("counted"),
+            F.sort_array(F.collect_set(F.when(counted, F.col("click_date").cast("string")))).alias(
+                "days"
+            ),
+            F.max(F.when(counted, F.unix_micros("minute"))).alias("newest_minute"),
             F.max(F.unix_micros("batch_time")).alias("batch_micros"),
         ).first()
         if stats is None or not stats.lines:
-            self._carried = _Carry(batch_id, carry.blacklist_size, carry.trend_newest)
+            self._carried = replace(carry, after_batch=batch_id)
             return None
         batch_time = _timestamp(stats.batch_micros)
         batch_date = date(1970, 1, 1) + timedelta(days=stats.batch_micros // MICROS_PER_DAY)
@@ -336,37 +342,31 @@ class AdStreamBatch:
             )
         self._stage(batch_id, "appended")
 
-        # 2. drop the clicks of users blacklisted before this batch; count the rest
-        deltas = semantics.counted_deltas(clicks, self._blacklist(batch_id)).persist()
-        try:
-            counted = deltas.agg(
-                F.coalesce(F.sum("clicks"), F.lit(0)).alias("clicks"),
-                F.sort_array(F.collect_set(F.col("click_date").cast("string"))).alias("days"),
-                F.max(F.unix_micros("minute")).alias("newest_minute"),
-            ).first()
-            trend_newest = max(
-                (m for m in (carry.trend_newest, counted.newest_minute) if m is not None),
-                default=None,
-            )
-            new_blacklisted = 0
-            if counted.days:  # else every click was dropped and the counts stay as they are
-                new_blacklisted = self._update_counts(
-                    deltas, list(counted.days), trend_newest, batch_id, batch_time
+        # 2.-3. count the clicks of users not blacklisted before this batch
+        trend_newest = max(
+            (m for m in (carry.trend_newest, stats.newest_minute) if m is not None), default=None
+        )
+        new_entries: frozenset[int] = frozenset()
+        if stats.days:  # else every click was dropped and the counts stay as they are
+            deltas = semantics.counted_deltas(parsed.where(counted)).persist()
+            try:
+                new_entries = self._update_counts(
+                    deltas, list(stats.days), trend_newest, batch_id, batch_time
                 )
-        finally:
-            deltas.unpersist()
+            finally:
+                deltas.unpersist()
         self._stage(batch_id, "published")
 
-        self._carried = _Carry(batch_id, carry.blacklist_size + new_blacklisted, trend_newest)
+        self._carried = _Carry(batch_id, carry.blacklist | new_entries, trend_newest)
         metrics = BatchMetrics(
             batch_id=batch_id,
             input_lines=stats.lines,
             clicks=stats.clicks,
             quarantined_lines=quarantined,
-            dropped_clicks=stats.clicks - counted.clicks,
-            counted_clicks=counted.clicks,
-            new_blacklisted=new_blacklisted,
-            blacklist_size=self._carried.blacklist_size,
+            dropped_clicks=stats.clicks - stats.counted,
+            counted_clicks=stats.counted,
+            new_blacklisted=len(new_entries),
+            blacklist_size=len(self._carried.blacklist),
             threshold=self.options.threshold,
             duration_seconds=time.perf_counter() - started,
             trend_start=None if trend_newest is None else _utc(_trend_start(trend_newest)),
@@ -374,8 +374,6 @@ class AdStreamBatch:
         )
         # 4. the batch's row, written last: the batch is complete once it exists
         self._append("ad_stream_batches", self._batch_row(metrics, batch_date), batch_id)
-        for name in TABLES:
-            self.spark.catalog.refreshTable(self._table(name))
         self._stage(batch_id, "logged")
         return metrics
 
@@ -386,9 +384,9 @@ class AdStreamBatch:
         trend_newest: int,
         batch_id: int,
         batch_time: Column,
-    ) -> int:
+    ) -> frozenset[int]:
         """Step 3: version `batch_id` of the count tables, the new blacklist entries, then
-        publication; returns the number of users newly blacklisted."""
+        publication; returns the users newly blacklisted."""
         user_deltas = deltas.groupBy(*semantics.USER_KEYS).agg(F.sum("clicks").alias("clicks"))
         user_counts = semantics.cumulate(
             self._previous("ad_user_daily_clicks", days, batch_id),
@@ -423,8 +421,8 @@ class AdStreamBatch:
             entries = semantics.new_blacklist_entries(
                 user_counts, user_deltas, self.options.threshold, batch_id, batch_time
             ).persist()
-            new_blacklisted = entries.count()
-            if new_blacklisted:
+            new_users = frozenset(row.user_id for row in entries.select("user_id").collect())
+            if new_users:
                 self._append("ad_blacklist", entries, batch_id)
             entries.unpersist()
         finally:
@@ -433,7 +431,7 @@ class AdStreamBatch:
         self._stage(batch_id, "blacklist_written")
         for name, folders in written.items():
             self._publish(name, folders, batch_id)
-        return new_blacklisted
+        return new_users
 
     def _batch_row(self, metrics: BatchMetrics, batch_date: date) -> DataFrame:
         row = {

@@ -24,9 +24,8 @@ TOP_N = 3
 TREND_MINUTES = 60
 
 
-def counted_deltas(clicks: DataFrame, blacklist: DataFrame) -> DataFrame:
-    """The batch's clicks of users not on `blacklist`, counted per `DELTA_KEYS` (`clicks`)."""
-    counted = clicks.join(F.broadcast(blacklist.select("user_id")), "user_id", "left_anti")
+def counted_deltas(counted: DataFrame) -> DataFrame:
+    """The batch's counted clicks (blacklisted users' already dropped) per `DELTA_KEYS`."""
     return counted.groupBy(*DELTA_KEYS).agg(F.count(F.lit(1)).alias("clicks"))
 
 

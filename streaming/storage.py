@@ -67,11 +67,9 @@ def _move(spark: SparkSession, source: str, target: str) -> None:
 
 
 def _staged(spark: SparkSession, df: DataFrame, staging: str, partition_by: str | None) -> None:
-    """Write `df` to `staging`: one file per partition value (one file in all, unpartitioned)."""
+    """Write `df` to `staging` (an unpartitioned table's batch as one file)."""
     if partition_by:
-        df.repartition(partition_by).write.mode("overwrite").partitionBy(partition_by).parquet(
-            staging
-        )
+        df.write.mode("overwrite").partitionBy(partition_by).parquet(staging)
     else:
         df.coalesce(1).write.mode("overwrite").parquet(staging)
 
