@@ -348,13 +348,9 @@ class AdStreamBatch:
         )
         new_entries: frozenset[int] = frozenset()
         if stats.days:  # else every click was dropped and the counts stay as they are
-            deltas = semantics.counted_deltas(parsed.where(counted)).persist()
-            try:
-                new_entries = self._update_counts(
-                    deltas, list(stats.days), trend_newest, batch_id, batch_time
-                )
-            finally:
-                deltas.unpersist()
+            new_entries = self._update_counts(
+                parsed.where(counted), list(stats.days), trend_newest, batch_id, batch_time
+            )
         self._stage(batch_id, "published")
 
         self._carried = _Carry(batch_id, carry.blacklist | new_entries, trend_newest)
@@ -379,7 +375,7 @@ class AdStreamBatch:
 
     def _update_counts(
         self,
-        deltas: DataFrame,
+        counted: DataFrame,
         days: list[str],
         trend_newest: int,
         batch_id: int,
@@ -387,22 +383,21 @@ class AdStreamBatch:
     ) -> frozenset[int]:
         """Step 3: version `batch_id` of the count tables, the new blacklist entries, then
         publication; returns the users newly blacklisted."""
-        user_deltas = deltas.groupBy(*semantics.USER_KEYS).agg(F.sum("clicks").alias("clicks"))
         user_counts = semantics.cumulate(
             self._previous("ad_user_daily_clicks", days, batch_id),
-            user_deltas,
+            semantics.counted_per(counted, semantics.USER_KEYS),
             semantics.USER_KEYS,
             batch_time,
         ).persist()
         daily = semantics.cumulate(
             self._previous("ad_daily_clicks", days, batch_id),
-            deltas,
+            semantics.counted_per(counted, semantics.CITY_KEYS),
             semantics.CITY_KEYS,
             batch_time,
         ).persist()
         trend = semantics.click_trend(
             self._previous("ad_click_trend", [], batch_id),
-            deltas,
+            semantics.counted_per(counted, semantics.TREND_KEYS),
             _timestamp(_trend_start(trend_newest)),
             batch_time,
         )
@@ -419,7 +414,7 @@ class AdStreamBatch:
             }
             self._stage(batch_id, "versions_written")
             entries = semantics.new_blacklist_entries(
-                user_counts, user_deltas, self.options.threshold, batch_id, batch_time
+                user_counts, self.options.threshold, batch_id, batch_time
             ).persist()
             new_users = frozenset(row.user_id for row in entries.select("user_id").collect())
             if new_users:

@@ -69,9 +69,9 @@ def _field_reason(field: Column, name: str, maximum: int | None) -> Column:
     )
 
 
-def quarantine_reason(line: Column) -> Column:
-    """The first rule of SPEC 1.3 that `line` breaks, or null for a well-formed line."""
-    fields = F.split(line, " ", -1)
+def quarantine_reason(line: Column, fields: Column) -> Column:
+    """The first rule of SPEC 1.3 that `line` (split on single spaces: `fields`) breaks, or null
+    for a well-formed line."""
     return F.coalesce(
         F.when(line == "", F.lit("empty_line")),
         F.when(F.array_contains(fields, ""), F.lit("extra_spaces")),
@@ -89,24 +89,24 @@ def parse_lines(lines: DataFrame) -> DataFrame:
     Input columns: `line`, `source` (and whatever else, passed through). Added: `reason`,
     `timestamp_ms`, `province`, `city`, `user_id`, `ad_id`, `click_time`, `click_date`, `minute`.
     """
-    fields = F.split(F.col("line"), " ", -1)
-    parsed = lines.withColumn("reason", quarantine_reason(F.col("line")))
+    fields = F.col("_fields")
     click = F.col("reason").isNull()
+    timestamp_ms = F.col("timestamp_ms")
     return (
-        parsed.withColumn("timestamp_ms", F.when(click, F.get(fields, 0).try_cast("bigint")))
+        lines.withColumn("_fields", F.split(F.col("line"), " ", -1))
+        .withColumn("reason", quarantine_reason(F.col("line"), fields))
+        .withColumn("timestamp_ms", F.when(click, F.get(fields, 0).try_cast("bigint")))
         .withColumn("province", F.when(click, F.get(fields, 1)))
         .withColumn("city", F.when(click, F.get(fields, 2)))
         .withColumn("user_id", F.when(click, F.get(fields, 3).try_cast("bigint")))
         .withColumn("ad_id", F.when(click, F.get(fields, 4).try_cast("bigint")))
-        .withColumn("click_time", F.timestamp_millis(F.col("timestamp_ms")))
+        .drop("_fields")
+        .withColumn("click_time", F.timestamp_millis(timestamp_ms))
         .withColumn(
-            "click_date",
-            F.date_from_unix_date(F.floor(F.col("timestamp_ms") / MS_PER_DAY).cast("int")),
+            "click_date", F.date_from_unix_date(F.floor(timestamp_ms / MS_PER_DAY).cast("int"))
         )
         .withColumn(
             "minute",
-            F.timestamp_millis(
-                F.col("timestamp_ms") - F.pmod(F.col("timestamp_ms"), F.lit(MS_PER_MINUTE))
-            ),
+            F.timestamp_millis(timestamp_ms - F.pmod(timestamp_ms, F.lit(MS_PER_MINUTE))),
         )
     )

@@ -16,7 +16,6 @@ from pyspark.sql import functions as F
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
-DELTA_KEYS = ("click_date", "user_id", "ad_id", "province", "city", "minute")
 USER_KEYS = ("click_date", "user_id", "ad_id")
 CITY_KEYS = ("click_date", "province", "city", "ad_id")
 TREND_KEYS = ("minute", "ad_id")
@@ -24,9 +23,9 @@ TOP_N = 3
 TREND_MINUTES = 60
 
 
-def counted_deltas(counted: DataFrame) -> DataFrame:
-    """The batch's counted clicks (blacklisted users' already dropped) per `DELTA_KEYS`."""
-    return counted.groupBy(*DELTA_KEYS).agg(F.count(F.lit(1)).alias("clicks"))
+def counted_per(counted: DataFrame, keys: Sequence[str]) -> DataFrame:
+    """The batch's counted clicks (blacklisted users' already dropped) per `keys` (`clicks`)."""
+    return counted.groupBy(*keys).agg(F.count(F.lit(1)).alias("clicks"))
 
 
 def cumulate(
@@ -37,13 +36,11 @@ def cumulate(
 ) -> DataFrame:
     """Counts per `keys` after the batch: `previous` (keys, clicks, updated_at) plus `deltas`.
 
-    `updated_at` becomes `batch_time` where the batch added clicks and stays as it was elsewhere.
+    `updated_at` becomes `batch_time` where the batch added clicks and stays as it was elsewhere;
+    `changed` tells which.
     """
-    added = (
-        deltas.groupBy(*keys)
-        .agg(F.sum("clicks").alias("clicks"))
-        .withColumn("updated_at", batch_time)
-        .withColumn("changed", F.lit(True))
+    added = deltas.select(
+        *keys, "clicks", batch_time.alias("updated_at"), F.lit(True).alias("changed")
     )
     if previous is not None:
         added = previous.select(
@@ -54,24 +51,24 @@ def cumulate(
         F.coalesce(F.max(F.when(F.col("changed"), F.col("updated_at"))), F.max("updated_at")).alias(
             "updated_at"
         ),
+        F.max("changed").alias("changed"),
     )
 
 
 def new_blacklist_entries(
     user_counts: DataFrame,
-    user_deltas: DataFrame,
     threshold: int,
     batch_id: int,
     batch_time: Column,
 ) -> DataFrame:
-    """Users whose count on one ad in one day, changed by this batch, now exceeds `threshold`.
+    """Users whose count on one ad in one day, changed by this batch (`user_counts` as
+    `cumulate` returns them), now exceeds `threshold`.
 
     Only counts the batch changed can cross (a user's older counts were at most the threshold,
     or the user would be on the blacklist already), so blacklisted users never reappear. One row
     per user: the largest such count (ties: earlier day, then smaller ad).
     """
-    changed = user_deltas.select(*USER_KEYS).distinct()
-    crossed = user_counts.join(changed, list(USER_KEYS)).where(F.col("clicks") > threshold)
+    crossed = user_counts.where(F.col("changed") & (F.col("clicks") > threshold))
     first = Window.partitionBy("user_id").orderBy(
         F.col("clicks").desc(), F.col("click_date"), F.col("ad_id")
     )
