@@ -18,6 +18,9 @@ COMMANDS = (
     "ecom_analytics.generator.command",
     "ecom_analytics.demo",
     "ecom_analytics.thrift_server.command",
+    "streaming.command",
+    "streaming.producer",
+    "streaming.bench",
 )
 USAGE_ERROR = 2
 

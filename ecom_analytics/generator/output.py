@@ -18,6 +18,7 @@ import json
 import os
 import re
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -99,7 +100,22 @@ def write_click_files(directory: Path, lines: pa.Array, files: int) -> dict[str,
     for index in range(files):
         chunk = lines.slice(bounds[index], bounds[index + 1] - bounds[index])
         name = click_file_name(index)
-        text = "\n".join(chunk.to_pylist()) + "\n" if len(chunk) else ""
-        (directory / name).write_bytes(text.encode("utf-8"))
+        write_log_file(directory / name, chunk)
         written[name] = len(chunk)
     return written
+
+
+_last_mtime_ns = 0
+
+
+def write_log_file(path: Path, lines: pa.Array) -> None:
+    """Write `lines`, one per line, so that a streaming reader of the folder never sees a partial
+    file (written under a hidden name, then renamed) and sees files in the order written (each
+    modification time is at least 1 ms after the previous file's)."""
+    global _last_mtime_ns
+    text = "\n".join(lines.to_pylist()) + "\n" if len(lines) else ""
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_bytes(text.encode("utf-8"))
+    _last_mtime_ns = max(time.time_ns(), _last_mtime_ns + 1_000_000)
+    os.utime(temporary, ns=(_last_mtime_ns, _last_mtime_ns))
+    os.replace(temporary, path)

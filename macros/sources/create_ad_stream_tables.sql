@@ -1,0 +1,59 @@
+{#
+    Creates the tables of the streaming job (SPEC 4) empty when they are missing, so that a
+    project whose stream never ran still builds: called from `on-run-start`, it runs one
+    `create table if not exists` per table of a source that declares `meta.ad_stream`, with the
+    columns and types documented there (models/staging/ad_stream/_ad_stream__sources.yml). The
+    job (streaming/tables.py) builds the same statement from the same file, so the two always
+    agree; existing tables are left as they are.
+#}
+{% macro create_ad_stream_tables() %}
+    {%- if not execute -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set stream_sources = [] -%}
+    {%- for source_node in graph.sources.values() | sort(attribute='unique_id') -%}
+        {%- if source_node.meta.get('ad_stream') -%}
+            {%- do stream_sources.append(source_node) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- for schema_name in stream_sources | map(attribute='schema') | unique -%}
+        {%- do run_query(create_schema_if_missing(schema_name)) -%}
+    {%- endfor -%}
+    {%- for source_node in stream_sources -%}
+        {%- set relation = api.Relation.create(
+            schema=source_node.schema, identifier=source_node.identifier, type='table'
+        ) -%}
+        {%- do run_query(create_stream_table(
+            relation,
+            source_node.columns.values() | list,
+            source_node.meta['ad_stream'].get('partition_by')
+        )) -%}
+    {%- endfor -%}
+{% endmacro %}
+
+
+{% macro create_stream_table(relation, columns, partition_by) %}
+    {{ return(adapter.dispatch('create_stream_table', 'ecom_analytics')(
+        relation, columns, partition_by
+    )) }}
+{% endmacro %}
+
+{% macro default__create_stream_table(relation, columns, partition_by) %}
+    create table if not exists {{ relation }} (
+        {%- for column in columns %}
+        {{ column.name }} {{ column.data_type }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    )
+{% endmacro %}
+
+{% macro spark__create_stream_table(relation, columns, partition_by) %}
+    create table if not exists {{ relation }} (
+        {%- for column in columns %}
+        {{ column.name }} {{ column.data_type }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    )
+    using parquet
+    {%- if partition_by %}
+    partitioned by ({{ partition_by }})
+    {%- endif %}
+{% endmacro %}

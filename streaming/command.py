@@ -1,0 +1,203 @@
+"""`ecom stream`: run the real-time ad traffic job (SPEC 4) on log files or Kafka."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from ecom_analytics.cli import CommandError
+from streaming.job import (
+    DEFAULT_THRESHOLD,
+    DEFAULT_TRIGGER_INTERVAL,
+    SOURCES,
+    StreamOptions,
+    StreamSetupError,
+    default_checkpoint,
+    default_input_dir,
+    kafka_package,
+    open_spark,
+    reset,
+    run_stream,
+)
+from streaming.tables import TableMismatchError, stream_schema
+
+NAME = "stream"
+HELP = "run the real-time ad traffic job (Structured Streaming, SPEC 4)"
+DESCRIPTION = f"""\
+Read ad-click log lines (SPEC 1.3: `<timestamp_ms> <province> <city> <user_id> <ad_id>`) from a
+folder of log files or a Kafka topic, and keep the SPEC 4 tables up to date in the warehouse
+($ECOM_WAREHOUSE_DIR) that dbt reads: ad_blacklist, ad_user_daily_clicks, ad_daily_clicks,
+ad_province_top3, ad_click_trend, plus ad_clicks (every validated click, by day),
+ad_click_quarantine (malformed lines with the reason) and ad_stream_batches (one row per batch).
+
+Each micro-batch drops the clicks of users blacklisted before it began, then updates every count;
+users whose clicks on one ad in one day exceed --threshold are blacklisted from the next batch
+on, for good. Stop it any time (Ctrl-C, kill): started again with the same --checkpoint it goes
+on where it stopped, without losing or double-counting a click. One line per batch reports
+input rows, rows/s, duration, blacklist size and quarantined lines.
+
+Kafka: the connector is not part of pyspark. `ecom stream --source kafka` adds
+{kafka_package()} to spark.jars.packages (fetched from Maven Central at start); under
+spark-submit, pass it as `--packages` instead.
+
+examples:
+  ecom generate --ad-clicks 200000 --ad-click-files 20 && ecom stream --available-now
+  ecom produce-clicks --rate 20000 &  ecom stream --trigger-interval '5 seconds'
+  ecom stream --source kafka --kafka-bootstrap-servers broker:9092 --kafka-topic ad_clicks
+"""
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got {text!r}")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `ecom stream`."""
+    source = parser.add_argument_group("input")
+    source.add_argument(
+        "--source", choices=SOURCES, default="files", help="where lines come from (default: files)"
+    )
+    source.add_argument(
+        "--input",
+        metavar="DIR",
+        default=default_input_dir(),
+        help="folder of log files, for --source files (default: $ECOM_AD_CLICK_DIR, else "
+        "data/ad_clicks); files are read in modification-time order, each once",
+    )
+    source.add_argument(
+        "--max-files-per-trigger",
+        type=_positive_int,
+        metavar="N",
+        help="at most N new files per micro-batch (default: all new files)",
+    )
+    source.add_argument(
+        "--max-file-age",
+        default="7d",
+        metavar="AGE",
+        help="Spark's file source ignores files older than the newest one it saw by more than "
+        "this (default: %(default)s)",
+    )
+    source.add_argument("--kafka-bootstrap-servers", metavar="HOSTS", help="for --source kafka")
+    source.add_argument("--kafka-topic", metavar="TOPIC", help="for --source kafka")
+    source.add_argument(
+        "--kafka-starting-offsets",
+        default="earliest",
+        metavar="OFFSETS",
+        help="where a new checkpoint starts reading: earliest, latest or JSON (default: earliest)",
+    )
+    source.add_argument(
+        "--max-offsets-per-trigger",
+        type=_positive_int,
+        metavar="N",
+        help="at most N Kafka records per micro-batch (default: all available)",
+    )
+
+    run = parser.add_argument_group("processing")
+    run.add_argument(
+        "--checkpoint",
+        metavar="DIR",
+        default=default_checkpoint(),
+        help="the stream's checkpoint (default: $ECOM_WAREHOUSE_DIR/checkpoints/ad_stream); "
+        "restart with the same one to resume",
+    )
+    run.add_argument(
+        "--schema",
+        default=stream_schema(),
+        help="schema of the tables (default: $ECOM_AD_STREAM_SCHEMA, else $ECOM_SCHEMA, else ecom)",
+    )
+    run.add_argument(
+        "--threshold",
+        type=_positive_int,
+        default=DEFAULT_THRESHOLD,
+        metavar="N",
+        help="a user with more than N clicks on one ad in one day is blacklisted "
+        "(default: %(default)s)",
+    )
+    when = run.add_mutually_exclusive_group()
+    when.add_argument(
+        "--available-now",
+        action="store_true",
+        help="process what is there now (in batches of --max-files-per-trigger), then stop",
+    )
+    when.add_argument(
+        "--trigger-interval",
+        default=DEFAULT_TRIGGER_INTERVAL,
+        metavar="INTERVAL",
+        help="start a micro-batch this often while running (default: '%(default)s')",
+    )
+    run.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="stop after this many seconds (default: run until Ctrl-C or, with "
+        "--available-now, until the input is processed)",
+    )
+    run.add_argument(
+        "--reset",
+        action="store_true",
+        help="first drop the streaming tables (all their data) and delete the checkpoint",
+    )
+
+
+def options_from(args: argparse.Namespace) -> StreamOptions:
+    """Validated options; CommandError for what a user has to fix."""
+    if args.source == "kafka" and not (args.kafka_bootstrap_servers and args.kafka_topic):
+        raise CommandError("--source kafka needs --kafka-bootstrap-servers and --kafka-topic")
+    if args.source == "files" and not Path(args.input).is_dir() and "://" not in args.input:
+        raise CommandError(
+            f"--input {args.input} is not a folder: write click logs there with "
+            "`ecom generate --ad-clicks N` or `ecom produce-clicks`, or point --input at yours"
+        )
+    return StreamOptions(
+        source=args.source,
+        input_dir=args.input,
+        kafka_bootstrap_servers=args.kafka_bootstrap_servers,
+        kafka_topic=args.kafka_topic,
+        kafka_starting_offsets=args.kafka_starting_offsets,
+        max_offsets_per_trigger=args.max_offsets_per_trigger,
+        checkpoint=args.checkpoint,
+        schema=args.schema,
+        threshold=args.threshold,
+        max_files_per_trigger=args.max_files_per_trigger,
+        max_file_age=args.max_file_age,
+        available_now=args.available_now,
+        trigger_interval=args.trigger_interval,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start Spark, run the stream, report how it ended."""
+    from pyspark.errors import StreamingQueryException
+
+    options = options_from(args)
+    os.makedirs(os.path.dirname(os.path.abspath(options.checkpoint)), exist_ok=True)
+    spark = open_spark(options)
+    if args.reset:
+        reset(spark, options)
+        print(f"ad-stream: dropped the streaming tables of {options.schema} and the checkpoint")
+    try:
+        metrics = run_stream(spark, options, timeout_seconds=args.timeout)
+    except (StreamSetupError, TableMismatchError) as error:
+        raise CommandError(str(error)) from None
+    except StreamingQueryException as error:
+        print(
+            f"ecom stream: the stream stopped on an error: {error.desc.splitlines()[0]}\n"
+            f"Fix the cause and run the same command again: it resumes from {options.checkpoint}"
+            " without losing or double-counting a click.",
+            file=sys.stderr,
+        )
+        return 1
+    lines = sum(batch.input_lines for batch in metrics)
+    print(
+        f"ad-stream: {len(metrics)} batches, {lines:,} lines; tables in schema {options.schema}, "
+        f"checkpoint {options.checkpoint}"
+    )
+    return 0

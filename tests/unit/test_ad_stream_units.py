@@ -1,0 +1,164 @@
+"""The streaming module's pure parts, without a JVM: producer, table definitions, progress line,
+and the `ecom stream` / `ecom produce-clicks` command lines."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from ecom_analytics.cli import main
+from streaming.job import BatchMetrics
+from streaming.producer import ProducerConfig, chunk_files, log_files, produce
+from streaming.tables import TABLES, load_tables, stream_schema
+from tests.ad_stream_reference import classify, replay
+
+START = int(datetime(2026, 11, 20, 10, tzinfo=timezone.utc).timestamp() * 1000)
+CONFIG = ProducerConfig(start_ms=START, rate=200, file_seconds=5, chunk_seconds=60, seed=3)
+
+
+def test_producer_files_are_deterministic_and_cut_by_event_time() -> None:
+    files = chunk_files(CONFIG, 0)
+    assert files == chunk_files(replace(CONFIG), 0)
+    assert chunk_files(replace(CONFIG, seed=4), 0)[0].lines != files[0].lines
+    assert len(files) == 12
+    assert sum(len(f.lines) for f in files) == 12_000  # 60 s at 200 clicks/s
+    for index, log_file in enumerate(files):
+        assert log_file.start_ms == START + index * 5_000
+        assert log_file.name == f"clicks-{log_file.start_ms}.log"
+        stamps = [
+            int(line.split(" ")[0]) for line in log_file.lines.to_pylist() if not classify(line)
+        ]
+        assert all(log_file.start_ms <= stamp < log_file.start_ms + 5_000 for stamp in stamps)
+    following = chunk_files(CONFIG, 1)
+    assert following[0].start_ms == START + 60_000
+    assert [f.name for f in log_files(CONFIG, 14)] == [f.name for f in files + following[:2]]
+
+
+def test_producer_makes_heavy_clickers_and_malformed_lines() -> None:
+    batches = [f.lines.to_pylist() for f in chunk_files(CONFIG, 0)]
+    lines = [line for batch in batches for line in batch]
+    reasons = Counter(classify(line) for line in lines)
+    assert sum(n for reason, n in reasons.items() if reason) == 120  # 1% of 12,000
+    assert len(reasons) == 7  # six malformed kinds and the clicks
+    result = replay(batches, threshold=100)
+    assert len(result.blacklist) == 4  # 600 heavy clicks: 4 clickers of 150 each
+    assert all(clicks > 100 for *_, clicks in result.blacklist.values())
+
+
+def test_producer_writes_in_real_time_and_never_overwrites(tmp_path: Path) -> None:
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    lines = produce(
+        CONFIG, tmp_path, files=3, wait=True, log=lambda _: None, clock=lambda: now[0], sleep=sleep
+    )
+    assert slept == [5.0, 5.0, 5.0]
+    written = sorted(tmp_path.iterdir())
+    assert [path.name for path in written] == [f.name for f in chunk_files(CONFIG, 0)[:3]]
+    assert sum(len(path.read_text().splitlines()) for path in written) == lines
+    assert [p.stat().st_mtime_ns for p in written] == sorted(p.stat().st_mtime_ns for p in written)
+    with pytest.raises(Exception, match="exists already"):
+        produce(CONFIG, tmp_path, files=1, wait=False, log=lambda _: None)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"rate": 0}, "--rate"),
+        ({"file_seconds": 120}, "--file-seconds"),
+        ({"heavy_share": 0.6, "malformed_share": 0.5}, "below 1"),
+    ],
+)
+def test_producer_rejects_bad_settings(change: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        replace(CONFIG, **change)
+
+
+def test_table_definitions_come_from_the_dbt_sources_file() -> None:
+    assert list(TABLES) == [
+        "ad_clicks",
+        "ad_click_quarantine",
+        "ad_blacklist",
+        "ad_user_daily_clicks",
+        "ad_daily_clicks",
+        "ad_province_top3",
+        "ad_click_trend",
+        "ad_stream_batches",
+    ]
+    assert load_tables() == TABLES
+    assert TABLES["ad_daily_clicks"].ddl("ecom") == (
+        "create table if not exists ecom.ad_daily_clicks (ad_id bigint, province string, "
+        "city string, clicks bigint, updated_at timestamp, click_date date) using parquet "
+        "partitioned by (click_date)"
+    )
+    assert TABLES["ad_click_trend"].partition_by is None
+    spec = {
+        "ad_blacklist": {"user_id", "blacklisted_at", "reason"},
+        "ad_user_daily_clicks": {"click_date", "user_id", "ad_id", "clicks"},
+        "ad_daily_clicks": {"click_date", "province", "city", "ad_id", "clicks"},
+        "ad_province_top3": {"click_date", "province", "rank", "ad_id", "clicks"},
+        "ad_click_trend": {"minute", "ad_id", "clicks"},
+    }
+    for name, columns in spec.items():
+        assert columns <= set(TABLES[name].column_names), name
+
+
+def test_stream_schema_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ECOM_AD_STREAM_SCHEMA", raising=False)
+    monkeypatch.delenv("ECOM_SCHEMA", raising=False)
+    assert stream_schema() == "ecom"
+    monkeypatch.setenv("ECOM_SCHEMA", "shop")
+    assert stream_schema() == "shop"
+    monkeypatch.setenv("ECOM_AD_STREAM_SCHEMA", "ads")
+    assert stream_schema() == "ads"
+
+
+def test_progress_line_names_every_figure() -> None:
+    metrics = BatchMetrics(
+        batch_id=7,
+        input_lines=200_000,
+        clicks=198_000,
+        quarantined_lines=2_000,
+        dropped_clicks=1_500,
+        counted_clicks=196_500,
+        new_blacklisted=2,
+        blacklist_size=9,
+        threshold=100,
+        duration_seconds=4.0,
+        trend_start=datetime(2026, 11, 20, 9, 1, tzinfo=timezone.utc),
+        batch_time=datetime(2026, 11, 25, tzinfo=timezone.utc),
+    )
+    assert metrics.line() == (
+        "ad-stream batch 7: 200,000 lines in 4.00 s (50,000 rows/s); 198,000 clicks, "
+        "2,000 quarantined, 1,500 dropped (blacklisted), 196,500 counted; blacklist 9 (+2); "
+        "trend from 2026-11-20 09:01 UTC"
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["stream", "--source", "kafka"], "--kafka-bootstrap-servers and --kafka-topic"),
+        (["stream", "--input", "/nonexistent/clicks"], "is not a folder"),
+        (["stream", "--threshold", "0"], "expected a whole number"),
+        (["stream", "--available-now", "--trigger-interval", "5 seconds"], "not allowed"),
+        (["produce-clicks", "--rate", "-5"], "--rate"),
+        (["produce-clicks", "--kafka-topic", "t"], "or neither"),
+        (["produce-clicks", "--start", "yesterday"], "expected 'now' or a date-time"),
+    ],
+)
+def test_commands_report_bad_options_in_one_line(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    error = capsys.readouterr().err
+    assert message in error
+    assert "Traceback" not in error and len(error.strip().splitlines()) == 1
