@@ -17,6 +17,7 @@ from typing import NoReturn, Protocol, cast
 COMMANDS = (
     "ecom_analytics.generator.command",
     "ecom_analytics.demo",
+    "ecom_analytics.dashboard.command",
 )
 USAGE_ERROR = 2
 
