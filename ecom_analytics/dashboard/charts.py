@@ -115,7 +115,9 @@ def category_sessions(sessions: pd.DataFrame, category_id: int) -> alt.TopLevelM
     )
     bars = base.mark_bar(color=ACCENT)
     labels = base.mark_text(align="left", dx=4, fontSize=11).encode(text="click_count:Q")
-    return _finish(bars + labels, f"Top sessions of category {category_id}", 24 * len(sessions))
+    return _finish(
+        bars + labels, f"Top sessions of category {category_id}", 80 + 30 * len(sessions)
+    )
 
 
 def funnel(steps: pd.DataFrame) -> alt.TopLevelMixin:
@@ -202,7 +204,7 @@ def province_top3(ads: pd.DataFrame) -> alt.TopLevelMixin:
         )
     )
     labels = base.mark_text(align="left", dx=4, fontSize=11).encode(text="ad:N")
-    height = max(200, 48 * len(provinces))
+    height = max(240, 80 + 48 * len(provinces))
     return _finish(bars + labels, "Top-3 ads per province", height)
 
 
