@@ -4,8 +4,9 @@ It reads the tables dbt and the ad-click stream wrote, without starting Spark (s
 dbt or the stream), from one of two sources:
 
   parquet  the embedded warehouse's files, $ECOM_WAREHOUSE_DIR/warehouse/<schema>.db/ (default)
-  thrift   a Spark Thrift Server: ECOM_THRIFT_HOST, ECOM_THRIFT_PORT, ECOM_THRIFT_USER,
-           ECOM_THRIFT_AUTH as for dbt's `thrift` target (the default when ECOM_TARGET=thrift)
+  thrift   a Spark Thrift Server, from the settings of dbt's `thrift` target (ECOM_THRIFT_HOST,
+           ECOM_THRIFT_PORT, ECOM_THRIFT_USER, ECOM_THRIFT_AUTH, ...); the default when
+           ECOM_TARGET=thrift
 
 The schema is $ECOM_SCHEMA (default ecom). The app listens on 127.0.0.1 only, unless --host says
 otherwise; stop it with Ctrl-C.

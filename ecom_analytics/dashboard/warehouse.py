@@ -7,7 +7,8 @@ dashboards never start Spark. Two sources, one interface (`Warehouse`):
   them: `$ECOM_WAREHOUSE_DIR/warehouse/<schema>.db/<table>/`, Hive-style partition folders
   (`task_id=.../`, `action_date=.../`) included.
 - `ThriftWarehouse` asks a Spark Thrift Server (the `thrift` target of profiles.yml, from the same
-  `ECOM_THRIFT_*` variables), e.g. a cluster's.
+  variables: ECOM_THRIFT_HOST/PORT/USER/AUTH/KERBEROS_SERVICE_NAME/USE_SSL and
+  DBT_ENV_SECRET_ECOM_THRIFT_PASSWORD), e.g. a cluster's.
 
 `ECOM_DASHBOARD_SOURCE` (`parquet` | `thrift`) chooses; unset, it follows `ECOM_TARGET`. Both
 sources return frames with the same types: days as `datetime.date`, times as pandas timestamps.
@@ -20,7 +21,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -204,13 +205,21 @@ def _retry_rewrites(table: str, read: Callable[[], _T]) -> _T:
 
 @dataclass(frozen=True)
 class ThriftWarehouse:
-    """The tables of `schema` through a Spark Thrift Server (HiveServer2 protocol, PyHive)."""
+    """The tables of `schema` through a Spark Thrift Server (HiveServer2 protocol, PyHive).
+
+    It connects the way dbt-spark connects the `thrift` target: `auth` empty means the
+    server's default (NONE), LDAP/CUSTOM take `password`, KERBEROS `kerberos_service_name`,
+    and `use_ssl` speaks TLS.
+    """
 
     host: str
     port: int
     user: str
-    auth: str
     schema: str
+    auth: str = ""
+    password: str = field(default="", repr=False)
+    kerberos_service_name: str = ""
+    use_ssl: bool = False
 
     @property
     def label(self) -> str:
@@ -250,10 +259,29 @@ class ThriftWarehouse:
     def _cursor(self) -> Iterator[Any]:
         from pyhive import hive
 
+        auth = self.auth or None
         try:
-            connection = hive.connect(
-                host=self.host, port=self.port, username=self.user, auth=self.auth
-            )
+            if self.use_ssl:
+                from dbt.adapters.spark.connections import build_ssl_transport
+
+                transport = build_ssl_transport(
+                    host=self.host,
+                    port=self.port,
+                    username=self.user,
+                    auth=auth or "NONE",
+                    kerberos_service_name=self.kerberos_service_name,
+                    password=self.password or None,
+                )
+                connection = hive.connect(thrift_transport=transport)
+            else:
+                connection = hive.connect(
+                    host=self.host,
+                    port=self.port,
+                    username=self.user,
+                    auth=auth,
+                    kerberos_service_name=self.kerberos_service_name or None,
+                    password=self.password or None,
+                )
         except Exception as error:
             raise WarehouseUnavailable(
                 f"cannot reach the Spark Thrift Server at {self.host}:{self.port} "
@@ -297,8 +325,11 @@ def from_environment(env: Mapping[str, str] = os.environ) -> Warehouse:
             host=env.get("ECOM_THRIFT_HOST", "127.0.0.1"),
             port=int(port),
             user=env.get("ECOM_THRIFT_USER", env.get("USER", "dbt")),
-            auth=env.get("ECOM_THRIFT_AUTH", "NONE"),
             schema=schema,
+            auth=env.get("ECOM_THRIFT_AUTH", ""),
+            password=env.get("DBT_ENV_SECRET_ECOM_THRIFT_PASSWORD", ""),
+            kerberos_service_name=env.get("ECOM_THRIFT_KERBEROS_SERVICE_NAME", ""),
+            use_ssl=env.get("ECOM_THRIFT_USE_SSL", "false").lower() in ("true", "1", "yes"),
         )
     root = Path(env.get("ECOM_WAREHOUSE_DIR", DEFAULT_WAREHOUSE_DIR)) / "warehouse"
     return ParquetWarehouse(root=root.resolve(), schema=schema)

@@ -120,9 +120,7 @@ def test_thrift_source_reads_the_same_through_a_thrift_server(
     spark: Any, crafted: dict[str, pd.DataFrame]
 ) -> None:
     with thrift_server(spark) as port:
-        source = ThriftWarehouse(
-            host="127.0.0.1", port=port, user="test", auth="NONE", schema=SCHEMA
-        )
+        source = ThriftWarehouse(host="127.0.0.1", port=port, user="test", schema=SCHEMA)
         assert_reads_every_table(source, crafted)
 
 

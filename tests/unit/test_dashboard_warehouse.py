@@ -120,8 +120,19 @@ def test_source_follows_the_environment(tmp_path: Path) -> None:
         "ECOM_THRIFT_USER": "ana",
     }
     assert from_environment(thrift_env) == ThriftWarehouse(
-        host="spark.example", port=10001, user="ana", auth="NONE", schema="ecom"
+        host="spark.example", port=10001, user="ana", schema="ecom"
     )
+    ldap_tls = from_environment(
+        {
+            **thrift_env,
+            "ECOM_THRIFT_AUTH": "LDAP",
+            "DBT_ENV_SECRET_ECOM_THRIFT_PASSWORD": "s3cret",
+            "ECOM_THRIFT_USE_SSL": "True",
+        }
+    )
+    assert isinstance(ldap_tls, ThriftWarehouse)
+    assert (ldap_tls.auth, ldap_tls.password, ldap_tls.use_ssl) == ("LDAP", "s3cret", True)
+    assert "s3cret" not in repr(ldap_tls)
     assert source_name({"ECOM_TARGET": "thrift", "ECOM_DASHBOARD_SOURCE": "parquet"}) == "parquet"
     with pytest.raises(WarehouseError, match=r"ECOM_DASHBOARD_SOURCE='hdfs'.*parquet, thrift"):
         source_name({"ECOM_DASHBOARD_SOURCE": "hdfs"})
@@ -133,6 +144,6 @@ def test_an_unreachable_thrift_server_is_a_message_not_a_traceback() -> None:
     with socket.socket() as probe:  # a loopback port nothing listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    thrift = ThriftWarehouse(host="127.0.0.1", port=port, user="me", auth="NONE", schema="ecom")
+    thrift = ThriftWarehouse(host="127.0.0.1", port=port, user="me", schema="ecom")
     with pytest.raises(WarehouseUnavailable, match=rf"cannot reach .* at 127\.0\.0\.1:{port}"):
         thrift.read("top10_categories", task_id="default")
