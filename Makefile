@@ -2,7 +2,7 @@
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: help setup demo test lint docs clean
+.PHONY: help setup demo test lint docs dashboard clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -15,6 +15,15 @@ demo: setup  ## the main job end to end: demo data, dbt build, docs site
 
 test: setup  ## the whole test suite
 	@$(BIN)/pytest
+
+lint: setup  ## sqlfluff (SQL), ruff (Python), actionlint (workflows): the checks of the suite
+	@$(BIN)/sqlfluff lint models macros tests --processes 2
+	@$(BIN)/ruff check .
+	@$(BIN)/ruff format --check .
+	@$(BIN)/actionlint
+
+dashboard: setup  ## start the dashboards on http://127.0.0.1:8501 (ecom dashboard --help)
+	@$(BIN)/ecom dashboard
 
 docs: setup  ## (re)generate the dbt docs site into target/
 	@$(BIN)/dbt docs generate --static

@@ -21,6 +21,7 @@ COMMANDS = (
     "streaming.command",
     "streaming.producer",
     "streaming.bench",
+    "ecom_analytics.dashboard.command",
 )
 USAGE_ERROR = 2
 

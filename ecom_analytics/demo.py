@@ -146,4 +146,7 @@ def run(args: argparse.Namespace) -> int:
             "    docs site:    target/static_index.html (one file), "
             "or `.venv/bin/dbt docs serve` for the served site"
         )
+    print(
+        "    dashboards:   `make dashboard` (or `.venv/bin/ecom dashboard`), http://127.0.0.1:8501"
+    )
     return 1 if summary.problems else 0

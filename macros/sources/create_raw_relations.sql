@@ -22,23 +22,23 @@
     {%- endfor -%}
     {%- for source_node in raw_sources -%}
         {%- set dataset = source_node.meta.get('raw_dataset') -%}
-            {%- set location = adapter.qualified_path(raw_dir ~ '/' ~ dataset) -%}
-            {%- if adapter.local_path_missing(location) -%}
-                {%- do exceptions.raise_compiler_error(
-                    "Raw dataset '" ~ dataset ~ "' not found at " ~ location
-                    ~ " (ECOM_RAW_DIR=" ~ raw_dir ~ "). Generate demo data with `ecom generate`,"
-                    ~ " or point ECOM_RAW_DIR at a folder holding " ~ dataset
-                    ~ "/ as described in the README (Use your own data)."
-                ) -%}
-            {%- endif -%}
-            {%- set relation = api.Relation.create(
-                schema=source_node.schema, identifier=source_node.identifier, type='view'
+        {%- set location = adapter.qualified_path(raw_dir ~ '/' ~ dataset) -%}
+        {%- if adapter.local_path_missing(location) -%}
+            {%- do exceptions.raise_compiler_error(
+                "Raw dataset '" ~ dataset ~ "' not found at " ~ location
+                ~ " (ECOM_RAW_DIR=" ~ raw_dir ~ "). Generate demo data with `ecom generate`,"
+                ~ " or point ECOM_RAW_DIR at a folder holding " ~ dataset
+                ~ "/ as described in the README (Use your own data)."
             ) -%}
-            {%- do run_query(create_path_view(
-                relation, location, source_node.meta.get('file_format', 'parquet')
-            )) -%}
-            {%- do check_raw_columns(relation, source_node, location) -%}
-            {{ log("Raw source " ~ relation ~ " -> " ~ location, info=False) }}
+        {%- endif -%}
+        {%- set relation = api.Relation.create(
+            schema=source_node.schema, identifier=source_node.identifier, type='view'
+        ) -%}
+        {%- do run_query(create_path_view(
+            relation, location, source_node.meta.get('file_format', 'parquet')
+        )) -%}
+        {%- do check_raw_columns(relation, source_node, location) -%}
+        {{ log("Raw source " ~ relation ~ " -> " ~ location, info=False) }}
     {%- endfor -%}
 {% endmacro %}
 
@@ -72,7 +72,9 @@
 
 
 {% macro create_path_view(relation, location, file_format) %}
-    {{ return(adapter.dispatch('create_path_view', 'ecom_analytics')(relation, location, file_format)) }}
+    {{ return(adapter.dispatch('create_path_view', 'ecom_analytics')(
+        relation, location, file_format
+    )) }}
 {% endmacro %}
 
 {% macro default__create_path_view(relation, location, file_format) %}

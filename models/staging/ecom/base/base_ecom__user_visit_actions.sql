@@ -66,17 +66,20 @@ checked as (
             when typed.session_id is null then 'null_session_id'
             when typed.user_id is null then 'null_user_id'
             when typed.action_time is null then 'unparsable_action_time'
-            when typed.action_date is null
+            when
+                typed.action_date is null
                 or typed.action_date != cast(typed.action_time as date)
                 then 'date_mismatch'
             when typed.page_id is null then 'null_page_id'
             when cities.city_id is null then 'unknown_city'
-            when not coalesce({{ is_id_list('typed.order_category_ids') }}, true)
+            when
+                not coalesce({{ is_id_list('typed.order_category_ids') }}, true)
                 or not coalesce({{ is_id_list('typed.order_product_ids') }}, true)
                 or not coalesce({{ is_id_list('typed.pay_category_ids') }}, true)
                 or not coalesce({{ is_id_list('typed.pay_product_ids') }}, true)
                 then 'malformed_id_list'
-            when (typed.raw_click_category_id is not null and typed.click_category_id is null)
+            when
+                (typed.raw_click_category_id is not null and typed.click_category_id is null)
                 or (typed.raw_click_product_id is not null and typed.click_product_id is null)
                 or typed.click_category_id < -1
                 or typed.click_product_id < -1

@@ -1,0 +1,1 @@
+"""The dashboard pages, one render function per page (Streamlit glue around `shaping`/`charts`)."""

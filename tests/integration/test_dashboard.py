@@ -1,0 +1,362 @@
+"""The dashboards end to end: tables Spark wrote, read through both sources, shown in a browser.
+
+Every table of SPEC 3 and 4 is written by the session's Spark into a schema of this module
+(crafted rows, tests/dashboard_tables.py). The app runs as `ecom dashboard` in a subprocess on a
+free loopback port, and headless Debian chromium (Playwright, never a downloaded browser) opens
+every page: each chart must have drawn as many bars or lines as the crafted data implies, every
+dataframe must show rows, and no error box may appear. A screenshot per page goes to
+artifacts/screenshots/ (CI keeps it).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from ecom_analytics.dashboard.views.ads import TREND_ADS
+from ecom_analytics.dashboard.warehouse import ParquetWarehouse, ThriftWarehouse, Warehouse
+from tests.dashboard_tables import write_tables
+
+pytestmark = [pytest.mark.spark, pytest.mark.browser]
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = "t_dashboard"
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+REFRESH_SECONDS = 2
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def crafted(spark: Any) -> dict[str, pd.DataFrame]:
+    """Every SPEC 3 and 4 table, written by Spark; the frames are the expectations."""
+    return write_tables(spark, SCHEMA)
+
+
+def sorted_frame(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    ordered = frame[columns].sort_values(columns, na_position="first")
+    return ordered.reset_index(drop=True)
+
+
+def assert_reads_every_table(source: Warehouse, crafted: dict[str, pd.DataFrame]) -> None:
+    for name, expected in crafted.items():
+        columns = expected.columns.tolist()
+        actual = source.read(name)
+        assert sorted(actual.columns) == sorted(columns), name
+        pd.testing.assert_frame_equal(
+            sorted_frame(actual, columns),
+            sorted_frame(expected, columns),
+            check_dtype=False,
+            obj=name,
+        )
+    assert source.distinct("top10_categories", "task_id") == ["default", "t42"]
+    day = date(2026, 11, 17)
+    area = source.read("area_top3_products", action_date=day)
+    assert len(area) == (crafted["area_top3_products"]["action_date"] == day).sum() > 0
+
+
+def test_parquet_source_reads_every_table_spark_wrote(crafted: dict[str, pd.DataFrame]) -> None:
+    root = Path(os.environ["ECOM_WAREHOUSE_DIR"]) / "warehouse"
+    assert_reads_every_table(ParquetWarehouse(root=root, schema=SCHEMA), crafted)
+
+
+@contextmanager
+def thrift_server(spark: Any) -> Iterator[int]:
+    """A Spark Thrift Server on this session's Spark (no second JVM); yields its port."""
+    port = free_port()
+    hadoop = spark.sparkContext._jsc.hadoopConfiguration()
+    settings = {"hive.server2.thrift.port": str(port), "hive.server2.thrift.bind.host": "127.0.0.1"}
+    for key, value in settings.items():
+        hadoop.set(key, value)
+    # Started from a new thread (a new JVM thread under PySpark's pinned threads): on a thread
+    # that already used the metastore, Hive reuses that thread's settings and ignores the port.
+    servers: list[Any] = []
+    server_class = spark._jvm.org.apache.spark.sql.hive.thriftserver.HiveThriftServer2
+    starter = threading.Thread(
+        target=lambda: servers.append(
+            server_class.startWithContext(spark._jsparkSession.sqlContext())
+        )
+    )
+    starter.start()
+    starter.join()
+    try:
+        yield port
+    finally:
+        for server in servers:
+            server.stop()
+        for key in settings:
+            hadoop.unset(key)
+
+
+def test_thrift_source_reads_the_same_through_a_thrift_server(
+    spark: Any, crafted: dict[str, pd.DataFrame]
+) -> None:
+    with thrift_server(spark) as port:
+        source = ThriftWarehouse(host="127.0.0.1", port=port, user="test", schema=SCHEMA)
+        assert_reads_every_table(source, crafted)
+
+
+@pytest.fixture(scope="module")
+def app_url(crafted: dict[str, pd.DataFrame], module_dir: Path) -> Iterator[str]:
+    """`ecom dashboard` on a free loopback port, reading the crafted schema; stopped afterwards."""
+    port = free_port()
+    log = (module_dir / "dashboard.log").open("w")
+    env = {**os.environ, "ECOM_SCHEMA": SCHEMA, "ECOM_DASHBOARD_SOURCE": "parquet"}
+    command = [str(Path(sys.executable).with_name("ecom")), "dashboard", "--port", str(port)]
+    process = subprocess.Popen(
+        [*command, "--refresh", str(REFRESH_SECONDS)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                    if answer.read() == b"ok":
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                log.flush()
+                pytest.fail(
+                    "dashboard did not start:\n" + (module_dir / "dashboard.log").read_text()
+                )
+            time.sleep(0.5)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        message = "Debian chromium is missing: apt-get install -y chromium chromium-driver"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+# What a chart drew: bars (`rect` marks) and lines, counted in its SVG.
+MARKS_JS = """
+() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')].map(chart => [
+    chart.querySelectorAll('g.mark-rect.role-mark > path').length,
+    chart.querySelectorAll('g.mark-line.role-mark > path').length,
+])
+"""
+# Rows each visible dataframe shows (cells of its first column); those in closed expanders are
+# not drawn.
+ROWS_JS = """
+() => [...document.querySelectorAll('[data-testid="stDataFrame"]')]
+    .filter(frame => frame.checkVisibility())
+    .map(frame => frame.querySelectorAll('[data-testid^="glide-cell-0-"]').length)
+"""
+
+
+def open_page(page: Any, url: str, charts: int, dataframes: int = 0) -> None:
+    """Load a page; wait until the app is idle and its charts and dataframes have drawn."""
+    page.goto(url)
+    page.wait_for_selector('[data-testid="stMainBlockContainer"] h1', timeout=60_000)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidgetRunningIcon\"]')",
+        timeout=60_000,
+    )
+    page.wait_for_function(
+        f"() => ({MARKS_JS})().filter(([bars, lines]) => bars + lines > 0).length >= {charts}"
+        f" && ({ROWS_JS})().filter(rows => rows > 0).length >= {dataframes}",
+        timeout=60_000,
+    )
+
+
+def check_page(page: Any, name: str) -> tuple[list[list[int]], list[int]]:
+    """Fail on any error box; save the screenshot; return the charts' marks, dataframes' rows."""
+    for error_box in ("stException", "stAlert"):
+        boxes = page.locator(f'[data-testid="{error_box}"]')
+        assert boxes.count() == 0, f"{name}: {error_box}: {boxes.all_inner_texts()}"
+    marks, rows = page.evaluate(MARKS_JS), page.evaluate(ROWS_JS)
+    # the whole page in one picture: grow the window to the content's height
+    height = page.evaluate(
+        "document.querySelector('[data-testid=\"stMainBlockContainer\"]').scrollHeight"
+    )
+    page.set_viewport_size({"width": 1400, "height": max(900, height + 80)})
+    page.wait_for_timeout(500)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    return marks, rows
+
+
+def metric(page: Any, label: str) -> str:
+    """The value a metric shows, found by its label."""
+    label_box = page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
+    box = page.get_by_test_id("stMetric").filter(has=label_box)
+    return str(box.get_by_test_id("stMetricValue").inner_text())
+
+
+def of_task(frame: pd.DataFrame, task: str = "default") -> pd.DataFrame:
+    return frame[frame["task_id"] == task]
+
+
+def test_session_lengths_page(page: Any, app_url: str, crafted: dict[str, pd.DataFrame]) -> None:
+    open_page(page, app_url, charts=2)
+    marks, _ = check_page(page, "session-lengths")
+    distribution = of_task(crafted["session_length_distribution"])
+    buckets = distribution.groupby("dimension").size()
+    assert marks == [[buckets["visit_length"], 0], [buckets["step_length"], 0]]
+    visit = distribution[distribution["dimension"] == "visit_length"]
+    assert metric(page, "Matching sessions") == f"{visit['sessions'].sum():,}"
+    assert "Reading parquet files in" in page.locator('[data-testid="stSidebar"]').inner_text()
+
+
+def test_task_picker_switches_every_number(
+    page: Any, app_url: str, crafted: dict[str, pd.DataFrame]
+) -> None:
+    open_page(page, app_url, charts=2)
+    page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").click()
+    page.get_by_role("option", name="t42").click()
+    t42 = of_task(crafted["session_length_distribution"], "t42")
+    matching = t42[t42["dimension"] == "visit_length"]["sessions"].sum()
+    metric = page.get_by_test_id("stMetricValue").first
+    metric.filter(has_text=f"{matching:,}").wait_for(timeout=30_000)
+    assert page.url.endswith("?task=t42")
+    # the chosen task is kept when moving to another task-keyed page
+    page.get_by_test_id("stSidebarNav").get_by_text("Page flow").click()
+    page.get_by_role("heading", name="Page flow").wait_for()
+    rates = of_task(crafted["page_conversion_rates"], "t42")
+    steps = rates.sort_values("step")
+    flow = [*steps["from_page_id"], steps["to_page_id"].iloc[-1]]
+    page.get_by_text(f"Flow: pages {' → '.join(map(str, flow))}").wait_for()
+
+
+def test_session_extract_page(page: Any, app_url: str, crafted: dict[str, pd.DataFrame]) -> None:
+    open_page(page, f"{app_url}/session-extract", charts=1, dataframes=1)
+    marks, rows = check_page(page, "session-extract")
+    extract = of_task(crafted["session_random_extract"])
+    assert marks == [[extract["date_hour"].nunique(), 0]]
+    assert rows and rows[0] >= min(len(extract), 10)
+    assert metric(page, "Sessions extracted") == str(len(extract))
+    assert metric(page, "Hour slots") == str(extract["date_hour"].nunique())
+
+
+def test_top_categories_page(page: Any, app_url: str, crafted: dict[str, pd.DataFrame]) -> None:
+    open_page(page, f"{app_url}/top-categories", charts=2, dataframes=1)
+    marks, rows = check_page(page, "top-categories")
+    top10 = of_task(crafted["top10_categories"])
+    leader = top10.loc[top10["rank"].idxmin(), "category_id"]
+    sessions = of_task(crafted["top10_category_sessions"])
+    leader_sessions = (sessions["category_id"] == leader).sum()
+    # clicks, orders and payments per category; then the leader's sessions
+    assert marks == [[3 * len(top10), 0], [leader_sessions, 0]]
+    assert rows == [leader_sessions]
+
+
+def test_page_flow_page(page: Any, app_url: str, crafted: dict[str, pd.DataFrame]) -> None:
+    open_page(page, f"{app_url}/page-flow", charts=2, dataframes=1)
+    marks, rows = check_page(page, "page-flow")
+    steps = of_task(crafted["page_conversion_rates"]).sort_values("step")
+    assert marks == [[len(steps) + 1, 0], [len(steps), 0]]  # funnel stages, rate per step
+    assert rows == [len(steps)]
+    whole = steps["jump_count"].iloc[-1] / steps["base_count"].iloc[0]
+    assert metric(page, "Whole flow") == f"{whole:.2%}"
+    page.get_by_text("Flow: pages 1 → 2 → 3 → 4 → 5 → 6 → 7").wait_for()
+
+
+def test_area_top3_page_and_its_day_picker(
+    page: Any, app_url: str, crafted: dict[str, pd.DataFrame]
+) -> None:
+    area = crafted["area_top3_products"]
+    newest = area["action_date"].max()
+    open_page(page, f"{app_url}/area-top3", charts=1, dataframes=1)
+    marks, rows = check_page(page, "area-top3")
+    of_day = area[area["action_date"] == newest]
+    assert marks == [[len(of_day), 0]]
+    assert rows == [len(of_day)]
+    assert metric(page, "Day") == newest.isoformat()
+    assert metric(page, "Clicks on the top products") == f"{of_day['click_count'].sum():,}"
+    oldest = area["action_date"].min()
+    open_page(page, f"{app_url}/area-top3?day={oldest.isoformat()}", charts=1)
+    assert metric(page, "Day") == oldest.isoformat()
+    clicks = area[area["action_date"] == oldest]["click_count"].sum()
+    assert metric(page, "Clicks on the top products") == f"{clicks:,}"
+
+
+# Last in the module: it adds a row to ad_blacklist.
+def test_live_ads_page_refreshes_itself(
+    page: Any, app_url: str, crafted: dict[str, pd.DataFrame], spark: Any
+) -> None:
+    open_page(page, f"{app_url}/live-ads", charts=2, dataframes=2)
+    marks, rows = check_page(page, "live-ads")
+    newest = crafted["ad_daily_clicks"]["click_date"].max()
+    top3 = crafted["ad_province_top3"]
+    trend = crafted["ad_click_trend"]
+    ads = trend["ad_id"].nunique()
+    lines = min(ads, TREND_ADS) + (ads > TREND_ADS)  # the leading ads, and one for the others
+    assert marks == [[(top3["click_date"] == newest).sum(), 0], [0, lines]]
+    blacklist = crafted["ad_blacklist"]
+    assert rows == [len(blacklist), 10]
+    daily = crafted["ad_daily_clicks"]
+    assert metric(page, "Clicks") == f"{daily[daily['click_date'] == newest]['clicks'].sum():,}"
+    assert metric(page, "Blacklisted users") == str(len(blacklist))
+
+    # the stream blacklists one more user: the page shows it without being reloaded
+    spark.sql(
+        f"insert into {SCHEMA}.ad_blacklist values "
+        "(9999, timestamp'2026-11-18 15:31:00', 'more than 100 clicks on ad 2 on 2026-11-18')"
+    )
+    page.wait_for_function(
+        f"() => ({ROWS_JS})()[0] === {len(blacklist) + 1}", timeout=(REFRESH_SECONDS + 30) * 1000
+    )
+    assert metric(page, "Blacklisted users") == str(len(blacklist) + 1)
