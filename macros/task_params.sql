@@ -12,21 +12,21 @@
 {% macro task_params() %}
     {%- set task_id = var('task_id', 'default') | string | trim -%}
     {%- if not modules.re.fullmatch('[A-Za-z0-9][A-Za-z0-9_.-]{0,63}', task_id) -%}
-        {%- do _task_param_error('task_id', var('task_id', none),
+        {%- do var_error('task_id', var('task_id', none),
             'an identifier of letters, digits, _ . - (at most 64 characters), e.g. t42') -%}
     {%- endif -%}
 
-    {%- set start_date = _task_date('start_date') -%}
-    {%- set end_date = _task_date('end_date') -%}
+    {%- set start_date = date_var('start_date') -%}
+    {%- set end_date = date_var('end_date') -%}
     {%- if start_date and end_date and start_date > end_date -%}
-        {%- do _task_param_error('start_date', start_date,
+        {%- do var_error('start_date', start_date,
             'a date on or before end_date (' ~ end_date ~ ')') -%}
     {%- endif -%}
 
-    {%- set start_age = _task_int('start_age', none, 0, 200) -%}
-    {%- set end_age = _task_int('end_age', none, 0, 200) -%}
+    {%- set start_age = int_var('start_age', none, 0, 200) -%}
+    {%- set end_age = int_var('end_age', none, 0, 200) -%}
     {%- if start_age is not none and end_age is not none and start_age > end_age -%}
-        {%- do _task_param_error('start_age', start_age,
+        {%- do var_error('start_age', start_age,
             'an age not above end_age (' ~ end_age ~ ')') -%}
     {%- endif -%}
 
@@ -35,12 +35,12 @@
     {%- if sex == '' -%}
         {%- set sex = none -%}
     {%- elif sex is not none and sex not in ['male', 'female'] -%}
-        {%- do _task_param_error('sex', var('sex'), "'male', 'female' or empty (no filter)") -%}
+        {%- do var_error('sex', var('sex'), "'male', 'female' or empty (no filter)") -%}
     {%- endif -%}
 
     {%- set target_page_flow = _task_int_list('target_page_flow', [1, 2, 3, 4, 5, 6, 7]) -%}
     {%- if target_page_flow | length < 2 -%}
-        {%- do _task_param_error('target_page_flow', var('target_page_flow', none),
+        {%- do var_error('target_page_flow', var('target_page_flow', none),
             'a list of at least two page ids, e.g. [1, 2, 3]') -%}
     {%- endif -%}
 
@@ -56,22 +56,22 @@
         'keywords': _task_str_list('keywords'),
         'category_ids': _task_int_list('category_ids', []),
         'target_page_flow': target_page_flow,
-        'extract_sessions': _task_int('extract_sessions', 100, 0, 1000000000),
-        'random_seed': _task_int('random_seed', 42, -9223372036854775808, 9223372036854775807),
+        'extract_sessions': int_var('extract_sessions', 100, 0, 1000000000),
+        'random_seed': int_var('random_seed', 42, -9223372036854775808, 9223372036854775807),
     }) }}
 {% endmacro %}
 
 
-{% macro _task_param_error(name, value, expected) %}
+{% macro var_error(name, value, expected, kind='task parameter') %}
     {%- do exceptions.raise_compiler_error(
-        "Invalid task parameter `" ~ name ~ "`: got " ~ (value | tojson) ~ "; expected "
+        "Invalid " ~ kind ~ " `" ~ name ~ "`: got " ~ (value | tojson) ~ "; expected "
         ~ expected ~ "."
     ) -%}
 {% endmacro %}
 
 
 {#- A date var as 'yyyy-MM-dd', or none when unset or empty. YAML may hand over a date. -#}
-{% macro _task_date(name) %}
+{% macro date_var(name, kind='task parameter') %}
     {%- set raw = var(name, none) -%}
     {%- set text = '' if raw is none else (raw | string | trim) -%}
     {%- if text == '' -%}
@@ -92,14 +92,14 @@
         {%- endif -%}
     {%- endif -%}
     {%- if not valid -%}
-        {%- do _task_param_error(name, text, 'a date as yyyy-MM-dd, e.g. 2026-11-20') -%}
+        {%- do var_error(name, text, 'a date as yyyy-MM-dd, e.g. 2026-11-20', kind) -%}
     {%- endif -%}
     {{ return(text) }}
 {% endmacro %}
 
 
 {#- An integer var within [low, high]; `default` when unset or empty. -#}
-{% macro _task_int(name, default, low, high) %}
+{% macro int_var(name, default, low, high, kind='task parameter') %}
     {%- set raw = var(name, default) -%}
     {%- if raw is none or (raw | string | trim) == '' -%}
         {{ return(default) }}
@@ -107,11 +107,11 @@
     {%- set text = raw | string | trim -%}
     {%- if raw is sameas true or raw is sameas false
         or not modules.re.fullmatch('[+-]?[0-9]+', text) -%}
-        {%- do _task_param_error(name, raw, 'a whole number') -%}
+        {%- do var_error(name, raw, 'a whole number', kind) -%}
     {%- endif -%}
     {%- set number = text | int -%}
     {%- if number < low or number > high -%}
-        {%- do _task_param_error(name, raw, 'a whole number from ' ~ low ~ ' to ' ~ high) -%}
+        {%- do var_error(name, raw, 'a whole number from ' ~ low ~ ' to ' ~ high, kind) -%}
     {%- endif -%}
     {{ return(number) }}
 {% endmacro %}
@@ -125,7 +125,7 @@
     {%- elif raw is string -%}
         {%- set items = raw.split(',') -%}
     {%- elif raw is mapping -%}
-        {%- do _task_param_error(name, raw, 'a list, e.g. [a, b], or a comma-separated string') -%}
+        {%- do var_error(name, raw, 'a list, e.g. [a, b], or a comma-separated string') -%}
     {%- elif raw is iterable -%}
         {%- set items = raw -%}
     {%- else -%}
@@ -134,7 +134,7 @@
     {%- set cleaned = [] -%}
     {%- for item in items -%}
         {%- if item is mapping or (item is iterable and item is not string) -%}
-            {%- do _task_param_error(name, raw, 'a flat list of values') -%}
+            {%- do var_error(name, raw, 'a flat list of values') -%}
         {%- endif -%}
         {%- if item is not none and (item | string | trim) != '' -%}
             {%- do cleaned.append(item) -%}
@@ -159,10 +159,23 @@
         {%- set text = item | string | trim -%}
         {%- if item is sameas true or item is sameas false
             or not modules.re.fullmatch('[0-9]+', text) -%}
-            {%- do _task_param_error(name, var(name, default),
+            {%- do var_error(name, var(name, default),
                 'a list of non-negative whole numbers, e.g. [1, 2, 3]') -%}
         {%- endif -%}
         {%- do values.append(text | int) -%}
     {%- endfor -%}
     {{ return(values) }}
+{% endmacro %}
+
+
+{#- The task's date range as SQL conditions on a date column (none when unbounded). -#}
+{% macro in_task_date_range(date_expr, task) %}
+    {%- set conditions = [] -%}
+    {%- if task.start_date is not none -%}
+        {%- do conditions.append(date_expr ~ ' >= ' ~ sql_value(task.start_date, 'date')) -%}
+    {%- endif -%}
+    {%- if task.end_date is not none -%}
+        {%- do conditions.append(date_expr ~ ' <= ' ~ sql_value(task.end_date, 'date')) -%}
+    {%- endif -%}
+    {{ return(conditions) }}
 {% endmacro %}

@@ -104,10 +104,17 @@ adapter = _Adapter()
 modules = _Namespace(re=_re, datetime=_datetime, itertools=_itertools)
 exceptions = _Namespace(raise_compiler_error=_raise_compiler_error, warn=_nothing)
 log = _nothing
-run_query = _nothing
+
+
+def run_query(sql: str) -> _Any:
+    """dbt's `run_query`: an empty one-column result (`.columns[0].values()` is `[None]`)."""
+    return _Namespace(columns=[_Namespace(values=lambda: [None])], rows=[])
+
+
 execute = True
 graph = {"nodes": {}, "sources": {}, "macros": {}}
 target = _Namespace(name="local", schema="ecom", type="sparkoss", threads=4)
+model = _Namespace(name="linted_model", resource_type="model", config={})
 api = _Namespace(Relation=_Namespace(create=_relation))
 fromjson = _json.loads
 tojson = _json.dumps

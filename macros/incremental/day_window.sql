@@ -19,24 +19,25 @@
 {#- The window the vars ask for, checked: a dict of mode ('day' | 'range' | 'newest'),
     start_date / end_date ('yyyy-MM-dd', none in mode 'newest') and lookback_days (int). -#}
 {% macro day_window() %}
-    {%- set run_date = _task_date('run_date') -%}
-    {%- set backfill_start = _task_date('backfill_start_date') -%}
-    {%- set backfill_end = _task_date('backfill_end_date') -%}
-    {%- set lookback_days = _task_int('lookback_days', 0, 0, 3660) -%}
+    {%- set kind = 'daily-window var' -%}
+    {%- set run_date = date_var('run_date', kind) -%}
+    {%- set backfill_start = date_var('backfill_start_date', kind) -%}
+    {%- set backfill_end = date_var('backfill_end_date', kind) -%}
+    {%- set lookback_days = int_var('lookback_days', 0, 0, 3660, kind) -%}
     {%- if backfill_start or backfill_end -%}
         {%- if run_date -%}
-            {%- do _task_param_error('run_date', run_date,
-                'no value with a backfill range (give one day or a range, not both)') -%}
+            {%- do var_error('run_date', run_date,
+                'no value with a backfill range (give one day or a range, not both)', kind) -%}
         {%- endif -%}
         {%- for name, value in [('backfill_start_date', backfill_start),
                                 ('backfill_end_date', backfill_end)] if not value -%}
-            {%- do _task_param_error(name, value,
+            {%- do var_error(name, value,
                 'a date as yyyy-MM-dd: a backfill needs both backfill_start_date and'
-                ~ ' backfill_end_date') -%}
+                ~ ' backfill_end_date', kind) -%}
         {%- endfor -%}
         {%- if backfill_start > backfill_end -%}
-            {%- do _task_param_error('backfill_start_date', backfill_start,
-                'a date on or before backfill_end_date (' ~ backfill_end ~ ')') -%}
+            {%- do var_error('backfill_start_date', backfill_start,
+                'a date on or before backfill_end_date (' ~ backfill_end ~ ')', kind) -%}
         {%- endif -%}
         {{ return({'mode': 'range', 'start_date': backfill_start, 'end_date': backfill_end,
                    'lookback_days': lookback_days}) }}
@@ -60,8 +61,8 @@
     {%- set logging = execute and model.resource_type != 'unit_test' -%}
     {%- if not is_incremental() -%}
         {%- if logging -%}
-            {{ log(model.name ~ ": building every day (first build or --full-refresh)",
-                   info=true) }}
+            {%- do log(model.name ~ ": building every day (first build or --full-refresh)",
+                   info=true) -%}
         {%- endif -%}
         {{ return('true') }}
     {%- endif -%}
@@ -72,8 +73,8 @@
             'select cast(max(' ~ date_expr ~ ') as string) from ' ~ upstream
         ).columns[0].values()[0] -%}
         {%- if newest is none -%}
-            {{ log(model.name ~ ": no dated rows in " ~ upstream ~ ", no day to rebuild",
-                   info=true) }}
+            {%- do log(model.name ~ ": no dated rows in " ~ upstream ~ ", no day to rebuild",
+                   info=true) -%}
             {{ return('(' ~ date_expr ~ ' is null)' if include_undated else 'false') }}
         {%- endif -%}
         {%- set end_date = newest -%}
@@ -83,10 +84,10 @@
         - modules.datetime.timedelta(days=window.lookback_days)
     ).isoformat() -%}
     {%- if logging -%}
-        {{ log(model.name ~ ": rebuilding the days " ~ start_date ~ " to " ~ end_date
+        {%- do log(model.name ~ ": rebuilding the days " ~ start_date ~ " to " ~ end_date
                ~ (" and the undated rows" if include_undated else "")
                ~ " (" ~ window.mode ~ (", lookback " ~ window.lookback_days ~ " days"
-                   if window.lookback_days else "") ~ ")", info=true) }}
+                   if window.lookback_days else "") ~ ")", info=true) -%}
     {%- endif -%}
     {%- set predicate = date_expr ~ ' between ' ~ sql_value(start_date, 'date')
         ~ ' and ' ~ sql_value(end_date, 'date') -%}

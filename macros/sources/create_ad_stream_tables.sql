@@ -39,21 +39,21 @@
 {% endmacro %}
 
 {% macro default__create_stream_table(relation, columns, partition_by) %}
-    create table if not exists {{ relation }} (
-        {%- for column in columns %}
-        {{ column.name }} {{ column.data_type }}{{ ',' if not loop.last }}
-        {%- endfor %}
-    )
+    create table if not exists {{ relation }} ({{ column_definitions(columns) }})
 {% endmacro %}
 
 {% macro spark__create_stream_table(relation, columns, partition_by) %}
-    create table if not exists {{ relation }} (
-        {%- for column in columns %}
-        {{ column.name }} {{ column.data_type }}{{ ',' if not loop.last }}
-        {%- endfor %}
-    )
+    create table if not exists {{ relation }} ({{ column_definitions(columns) }})
     using parquet
-    {%- if partition_by %}
-    partitioned by ({{ partition_by }})
-    {%- endif %}
+    {{ 'partitioned by (' ~ partition_by ~ ')' if partition_by }}
+{% endmacro %}
+
+
+{#- `name type, name type, ...` of the columns (dicts or nodes with name and data_type). -#}
+{% macro column_definitions(columns) %}
+    {%- set definitions = [] -%}
+    {%- for column in columns -%}
+        {%- do definitions.append(column.name ~ ' ' ~ column.data_type) -%}
+    {%- endfor -%}
+    {{ return(definitions | join(', ')) }}
 {% endmacro %}

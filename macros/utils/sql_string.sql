@@ -33,3 +33,9 @@
         {{- return('cast(' ~ (value | int) ~ ' as ' ~ type ~ ')') -}}
     {%- endif -%}
 {% endmacro %}
+
+
+{#- SQL conditions joined with `and`; `true` when there are none. -#}
+{% macro all_of(conditions) %}
+    {{- return('(' ~ conditions | join(') and (') ~ ')' if conditions else 'true') -}}
+{% endmacro %}

@@ -4,22 +4,20 @@
     or a start other than 1.
 -#}
 {% test ranks_are_contiguous(model, column_name, group_by=[]) %}
+{#- without group_by, the whole model is one group (keyed by a constant) -#}
+{%- set group_keys = group_by or ["'whole model'"] -%}
 
 with
 
 grouped as (
     select
-        {%- for key in group_by %}
-        {{ key }},
-        {%- endfor %}
+        {{ group_keys | join(', ') }},
         count(*) as group_rows,
         count(distinct {{ column_name }}) as distinct_ranks,
         min({{ column_name }}) as lowest_rank,
         max({{ column_name }}) as highest_rank
     from {{ model }}
-    {%- if group_by %}
-    group by {{ group_by | join(', ') }}
-    {%- endif %}
+    group by {{ group_keys | join(', ') }}
 ),
 
 final as (

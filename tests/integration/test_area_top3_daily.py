@@ -466,6 +466,6 @@ def test_a_bad_window_stops_at_parse_time(dbt_project: DbtProject) -> None:
     )
     assert not parsed.success
     assert (
-        'Invalid task parameter `run_date`: got "2026-11-17"; expected no value with a backfill'
+        'Invalid daily-window var `run_date`: got "2026-11-17"; expected no value with a backfill'
         " range (give one day or a range, not both)."
     ) in str(parsed.exception)

@@ -9,14 +9,7 @@ with
 
 actions as (
     select * from {{ ref('stg_ecom__user_visit_actions') }}
-    where
-        true
-        {%- if task.start_date is not none %}
-        and action_date >= {{ sql_value(task.start_date, 'date') }}
-        {%- endif %}
-        {%- if task.end_date is not none %}
-        and action_date <= {{ sql_value(task.end_date, 'date') }}
-        {%- endif %}
+    where {{ all_of(in_task_date_range('action_date', task)) }}
 ),
 
 sessions as (

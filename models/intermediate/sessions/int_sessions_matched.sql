@@ -6,6 +6,32 @@
     user filter needs a known user who passes it.
 -#}
 {%- set task = task_params() -%}
+{%- set conditions = [] -%}
+{%- if task.start_age is not none -%}
+    {%- do conditions.append('age >= ' ~ sql_value(task.start_age, 'int')) -%}
+{%- endif -%}
+{%- if task.end_age is not none -%}
+    {%- do conditions.append('age <= ' ~ sql_value(task.end_age, 'int')) -%}
+{%- endif -%}
+{%- if task.professionals -%}
+    {%- do conditions.append(array_has(sql_array(task.professionals, 'string'), 'professional')) -%}
+{%- endif -%}
+{%- if task.cities -%}
+    {%- do conditions.append(array_has(sql_array(task.cities, 'string'), 'city')) -%}
+{%- endif -%}
+{%- if task.sex is not none -%}
+    {%- do conditions.append('sex = ' ~ sql_value(task.sex, 'string')) -%}
+{%- endif -%}
+{%- if task.keywords -%}
+    {%- do conditions.append(
+        arrays_share_value('search_keywords', sql_array(task.keywords, 'string'))
+    ) -%}
+{%- endif -%}
+{%- if task.category_ids -%}
+    {%- do conditions.append(
+        arrays_share_value('click_category_ids', sql_array(task.category_ids, 'bigint'))
+    ) -%}
+{%- endif -%}
 
 with
 
@@ -31,29 +57,7 @@ sessions_with_users as (
 
 matched as (
     select * from sessions_with_users
-    where
-        true
-        {%- if task.start_age is not none %}
-        and age >= {{ sql_value(task.start_age, 'int') }}
-        {%- endif %}
-        {%- if task.end_age is not none %}
-        and age <= {{ sql_value(task.end_age, 'int') }}
-        {%- endif %}
-        {%- if task.professionals %}
-        and {{ array_has(sql_array(task.professionals, 'string'), 'professional') }}
-        {%- endif %}
-        {%- if task.cities %}
-        and {{ array_has(sql_array(task.cities, 'string'), 'city') }}
-        {%- endif %}
-        {%- if task.sex is not none %}
-        and sex = {{ sql_value(task.sex, 'string') }}
-        {%- endif %}
-        {%- if task.keywords %}
-        and {{ arrays_share_value('search_keywords', sql_array(task.keywords, 'string')) }}
-        {%- endif %}
-        {%- if task.category_ids %}
-        and {{ arrays_share_value('click_category_ids', sql_array(task.category_ids, 'bigint')) }}
-        {%- endif %}
+    where {{ all_of(conditions) }}
 ),
 
 final as (

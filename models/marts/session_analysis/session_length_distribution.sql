@@ -13,7 +13,14 @@ sessions as (
 
 buckets as (
     -- the buckets of SPEC 3, bounds inclusive; a null upper bound is open-ended
-    select * from values
+    select
+        bucket_bounds.dimension,
+        bucket_bounds.bucket,
+        bucket_bounds.bucket_order,
+        bucket_bounds.lower_bound,
+        bucket_bounds.upper_bound
+    from
+        values
         ('visit_length', '0s_3s', 1, 0, 3),
         ('visit_length', '4s_6s', 2, 4, 6),
         ('visit_length', '7s_9s', 3, 7, 9),
@@ -29,20 +36,20 @@ buckets as (
         ('step_length', '10_30', 4, 10, 30),
         ('step_length', '30_60', 5, 31, 60),
         ('step_length', '60+', 6, 61, null)
-        as bucket_bounds (dimension, bucket, bucket_order, lower_bound, upper_bound)
+            as bucket_bounds (dimension, bucket, bucket_order, lower_bound, upper_bound)
 ),
 
 lengths as (
     select
         'visit_length' as dimension,
-        visit_length_seconds as length,
+        visit_length_seconds as length_value,
         count(*) as sessions
     from sessions
     group by visit_length_seconds
     union all
     select
         'step_length' as dimension,
-        step_length as length,
+        step_length as length_value,
         count(*) as sessions
     from sessions
     group by step_length
@@ -58,8 +65,8 @@ bucketed as (
     left join lengths
         on
             buckets.dimension = lengths.dimension
-            and lengths.length >= buckets.lower_bound
-            and (buckets.upper_bound is null or lengths.length <= buckets.upper_bound)
+            and buckets.lower_bound <= lengths.length_value
+            and (buckets.upper_bound is null or buckets.upper_bound >= lengths.length_value)
     group by buckets.dimension, buckets.bucket, buckets.bucket_order
 ),
 
