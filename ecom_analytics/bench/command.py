@@ -109,6 +109,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     limits.add_argument(
         "--keep", action="store_true", help="keep the warehouses and baseline output"
     )
+    limits.add_argument(
+        "--project-dir",
+        type=Path,
+        default=PROJECT_ROOT,
+        metavar="DIR",
+        help="the dbt project to build (default: this one); another checkout, e.g. of main, "
+        "gives a before/after of a change with everything else equal",
+    )
     stream = parser.add_argument_group("stream")
     stream.add_argument(
         "--stream-rates",
@@ -139,6 +147,7 @@ class Bench:
         self.output: Path = args.output.resolve()
         self.workdir: Path = (args.workdir or self.output / "work").resolve()
         self.bin = Path(sys.executable).parent
+        self.project_dir: Path = args.project_dir.resolve()
         self.report: dict[str, Any] = {
             "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "command": " ".join(["ecom", *sys.argv[1:]]) if sys.argv[1:2] == [NAME] else NAME,
@@ -157,6 +166,7 @@ class Bench:
                     ("ECOM_THREADS", "4"),
                 )
             },
+            "project_dir": str(args.project_dir.resolve()),
             "cases": [],
         }
 
@@ -165,7 +175,14 @@ class Bench:
     def log(self, text: str) -> None:
         print(text, flush=True)
 
-    def child(self, argv: list[str], label: str, log_path: Path, env: dict[str, str]) -> Any:
+    def child(
+        self,
+        argv: list[str],
+        label: str,
+        log_path: Path,
+        env: dict[str, str],
+        cwd: Path = PROJECT_ROOT,
+    ) -> Any:
         self.log(f"bench: {label} ... (log: {log_path})")
         outcome = run_measured(
             argv,
@@ -173,12 +190,12 @@ class Bench:
             log_path=log_path,
             budget_seconds=self.args.budget,
             env={**os.environ, **env},
-            cwd=PROJECT_ROOT,
+            cwd=cwd,
         )
         jvm = outcome.peak_rss.get("jvm", 0) / 2**20
         self.log(
             f"bench: {label}: {outcome.status} in {outcome.wall_seconds:.1f} s "
-            f"(peak JVM {jvm:,.0f} MiB, load {os.getloadavg()[0]:.1f})"
+            f"(peak JVM {jvm:,.0f} MiB, mean load {outcome.mean_load or 0:.1f})"
         )
         return outcome
 
@@ -214,9 +231,9 @@ class Bench:
             command,
             *(DBT_SELECTION if command == "build" else ("--exclude", "tag:ad_stream")),
             "--project-dir",
-            str(PROJECT_ROOT),
+            str(self.project_dir),
             "--profiles-dir",
-            str(PROJECT_ROOT),
+            str(self.project_dir),
             "--target-path",
             str(target),
             "--log-path",
@@ -228,7 +245,8 @@ class Bench:
             "ECOM_RAW_DIR": str(raw_dir),
             "ECOM_SCHEMA": "ecom",
         }
-        return self.child(argv, label, run_dir / f"dbt-{command}.log", env), target
+        outcome = self.child(argv, label, run_dir / f"dbt-{command}.log", env, self.project_dir)
+        return outcome, target
 
     def dbt_part(
         self, command: str, run_dir: Path, raw_dir: Path, case_name: str, actions: int
@@ -279,23 +297,19 @@ class Bench:
             "name": case.name,
             "actions": actions,
             "skew": {"kind": case.skew.kind, "share": case.skew.share},
-            "load": {},
         }
         if "baseline" in parts:  # first: its Spark start is the JVM start estimate for dbt
-            entry["load"]["baseline"] = round(os.getloadavg()[0], 2)
             entry["baseline"] = self.baseline_part(
                 run_dir, raw_dir, f"{case.name}: baseline", actions
             )
         jvm_start = (entry.get("baseline") or {}).get("phases_seconds", {}).get("start Spark")
         if "dbt" in parts:
-            entry["load"]["dbt"] = round(os.getloadavg()[0], 2)
             entry["dbt"] = self.dbt_part("build", run_dir, raw_dir, case.name, actions)
             split = entry["dbt"].get("time_split_seconds")
             if split and jvm_start is not None:
                 split["jvm_start_estimate"] = jvm_start
                 split["dbt_startup_estimate"] = round(max(0.0, split["startup"] - jvm_start), 2)
         if "tests" in parts and (entry.get("dbt") or {}).get("status") == "ok":
-            entry["load"]["tests"] = round(os.getloadavg()[0], 2)
             entry["tests"] = self.dbt_part("test", run_dir, raw_dir, case.name, actions)
         if "check" in parts:
             entry["check"] = self.check(run_dir, entry)

@@ -31,6 +31,12 @@ def canonical(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values(keys, na_position="first", kind="stable").reset_index(drop=True)
 
 
+def _plain(value: object) -> object:
+    """A numpy scalar as the Python value it holds (for comparing and for messages)."""
+    item = getattr(value, "item", None)
+    return item() if callable(item) else value
+
+
 def _same_value(left: object, right: object) -> bool:
     if isinstance(left, float) and isinstance(right, float):
         if math.isnan(left) or math.isnan(right):
@@ -53,10 +59,11 @@ def frame_differences(name: str, dbt: pd.DataFrame, baseline: pd.DataFrame) -> l
     left, right = canonical(dbt), canonical(baseline)
     for index in range(len(left)):
         for column in left.columns:
-            if not _same_value(left.at[index, column], right.at[index, column]):
+            ours, theirs = _plain(left.at[index, column]), _plain(right.at[index, column])
+            if not _same_value(ours, theirs):
                 return [
                     f"{name}: row {index} (in sorted order) differs in {column}: dbt "
-                    f"{left.at[index, column]!r}, baseline {right.at[index, column]!r}"
+                    f"{ours!r}, baseline {theirs!r}"
                 ]
     return []
 

@@ -68,10 +68,11 @@ def role_of(pid: int, name: str, root: int) -> str:
 
 @dataclass
 class Sample:
-    """RSS per role at one moment (epoch seconds), in bytes."""
+    """RSS per role at one moment (epoch seconds), in bytes, and the 1-minute load average."""
 
     at: float
     rss: dict[str, int]
+    load: float = 0.0
 
 
 @dataclass
@@ -84,6 +85,12 @@ class Outcome:
     wall_seconds: float
     peak_rss: dict[str, int] = field(default_factory=dict)  # per role, and `total`
     samples: list[Sample] = field(default_factory=list)
+
+    @property
+    def mean_load(self) -> float | None:
+        """The machine's 1-minute load average over the run (this run's own work included)."""
+        loads = [sample.load for sample in self.samples]
+        return sum(loads) / len(loads) if loads else None
 
     def peak_between(self, role: str, start: float, end: float) -> int | None:
         """Highest sampled RSS of `role` between two epoch times (None without a sample)."""
@@ -126,7 +133,7 @@ def sample_tree(root: int, peaks: dict[str, int]) -> Sample:
         rss[role] += values.get("VmRSS", 0)
         peaks[role] = max(peaks.get(role, 0), values.get("VmHWM", 0))
     peaks["total"] = max(peaks.get("total", 0), sum(rss.values()))
-    return Sample(time.time(), rss)
+    return Sample(time.time(), rss, os.getloadavg()[0])
 
 
 def last_line(path: Path, skip: Iterable[str] = ("WARN", "INFO")) -> str:

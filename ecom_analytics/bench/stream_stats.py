@@ -11,6 +11,7 @@ input lines reach the n-th file's cumulative lines. Plain functions, tested with
 
 from __future__ import annotations
 
+import math
 import statistics
 from bisect import bisect_left
 from collections.abc import Sequence
@@ -56,9 +57,9 @@ def file_latencies(
 
 
 def percentile(values: Sequence[float], share: float) -> float:
-    """The `share` quantile (nearest rank) of non-empty `values`."""
+    """The `share` quantile of non-empty `values` by the nearest-rank method."""
     ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(share * len(ordered) + 0.5)))
+    rank = max(1, min(len(ordered), math.ceil(share * len(ordered))))
     return ordered[rank - 1]
 
 
