@@ -12,7 +12,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import IntegerType, LongType, StructField, StructType
 
 from python_udfs.page_flow import flow_steps
-from python_udfs.sessions import ACTION_ORDER
+from python_udfs.sessions import ACTION_ORDER, in_task_date_range
 
 STEPS_SCHEMA = StructType(
     [
@@ -28,11 +28,7 @@ def model(dbt, session):
     dbt.config(materialized="table")
 
     task = dbt.ref("int_task_parameters").first()
-    actions = dbt.ref("stg_ecom__user_visit_actions")
-    if task.start_date is not None:
-        actions = actions.where(F.col("action_date") >= F.lit(task.start_date))
-    if task.end_date is not None:
-        actions = actions.where(F.col("action_date") <= F.lit(task.end_date))
+    actions = in_task_date_range(dbt.ref("stg_ecom__user_visit_actions"), task)
 
     steps = session.createDataFrame(
         [(s.step, s.from_page_id, s.to_page_id) for s in flow_steps(task.target_page_flow)],

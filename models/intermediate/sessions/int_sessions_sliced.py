@@ -7,18 +7,19 @@ DataFrame operations only; the ordering logic lives in python_udfs.sessions.
 
 from pyspark.sql import functions as F
 
-from python_udfs.sessions import ACTION_ORDER, DATE_HOUR_FORMAT, first_appearance_sql
+from python_udfs.sessions import (
+    ACTION_ORDER,
+    DATE_HOUR_FORMAT,
+    first_appearance_sql,
+    in_task_date_range,
+)
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
 
     task = dbt.ref("int_task_parameters").first()
-    actions = dbt.ref("stg_ecom__user_visit_actions")
-    if task.start_date is not None:
-        actions = actions.where(F.col("action_date") >= F.lit(task.start_date))
-    if task.end_date is not None:
-        actions = actions.where(F.col("action_date") <= F.lit(task.end_date))
+    actions = in_task_date_range(dbt.ref("stg_ecom__user_visit_actions"), task)
 
     first_action = F.struct(*ACTION_ORDER)
     sessions = actions.groupBy("session_id").agg(
