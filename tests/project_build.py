@@ -16,6 +16,7 @@ from typing import Any
 
 from ecom_analytics.generator.config import GenerateConfig
 from ecom_analytics.generator.pipeline import generate
+from ecom_analytics.run_summary import RunSummary, summarise_target
 from tests.dbt_harness import DbtInvocation, DbtProject
 
 SCHEMA = "t_project_build"
@@ -31,6 +32,8 @@ class ProjectBuild:
     """The generator's `_manifest.json` of the raw data (what it broke on purpose)."""
     stream_batches: int
     invocation: DbtInvocation
+    summary: RunSummary
+    """What `ecom demo` would print about the build (and whether it would fail)."""
 
 
 def generate_data(raw_dir: Path, ad_click_dir: Path) -> dict[str, Any]:
@@ -75,4 +78,5 @@ def build_project(spark: Any, work_dir: Path) -> ProjectBuild:
     )
     batches = run_stream(spark, options, log=lambda _: None)
     invocation = project.build()
-    return ProjectBuild(project, manifest, len(batches), invocation)
+    summary = summarise_target(project.target_path)
+    return ProjectBuild(project, manifest, len(batches), invocation, summary)

@@ -107,6 +107,14 @@ def test_build_runs_every_node_including_a_python_model(build: DbtInvocation) ->
     assert not build.failures()
 
 
+def test_the_demo_summary_of_the_build_reports_no_problem(project_build: ProjectBuild) -> None:
+    summary = project_build.summary
+    assert summary.problems == []
+    assert summary.exposures == 7  # the dashboard pages and the streaming job
+    assert summary.models["python"] == 3
+    assert summary.tests["warn"] >= 1 and not summary.tests["fail"]
+
+
 def test_quarantine_counts_equal_what_the_generator_broke(
     build: DbtInvocation, dbt_project: DbtProject, manifest: dict[str, Any], spark
 ) -> None:
