@@ -13,6 +13,7 @@ from typing import Any
 class RunSummary:
     models: Counter[str] = field(default_factory=Counter)  # by language: sql / python
     seeds: int = 0
+    exposures: int = 0
     tests: Counter[str] = field(default_factory=Counter)  # by status: pass / warn / fail / error
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -26,6 +27,7 @@ class RunSummary:
             f"models built: {sum(self.models.values())} ({built or 'none'})"
             + (f"; Python models: {', '.join(self.python_models)}" if self.python_models else ""),
             f"seeds loaded: {self.seeds}",
+            f"exposures:    {self.exposures} (dashboard pages and jobs reading the tables)",
             f"data tests:   {sum(self.tests.values())} ({tests or 'none'})",
             f"dbt time:     {self.seconds:.0f} s",
         ]
@@ -51,6 +53,10 @@ def summarise(run_results: dict[str, Any], manifest: dict[str, Any]) -> RunSumma
                 summary.python_models.append(name)
         elif kind == "seed" and status == "success":
             summary.seeds += 1
+        elif kind == "exposure" and status in ("no-op", "success"):
+            # dbt build lists exposures, which run nothing: `no-op` is their success
+            summary.exposures += 1
+            continue
         elif kind in ("test", "unit_test"):
             summary.tests[status] += 1
         if status == "warn":

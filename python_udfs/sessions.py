@@ -9,6 +9,7 @@ Spark's engine instead of a row-at-a-time Python UDF.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 ACTION_ORDER: tuple[str, ...] = ("action_time", "page_id")
 
@@ -37,3 +38,17 @@ def first_appearance_sql(column: str, order: Sequence[str] = ACTION_ORDER) -> st
     """Aggregate expression: the distinct non-null values of `column`, in order of first appearance
     (duplicates of `in_action_order_sql` dropped, keeping the first occurrence)."""
     return f"array_distinct({in_action_order_sql(column, order)})"
+
+
+def in_task_date_range(actions: Any, task: Any, column: str = "action_date") -> Any:
+    """`actions` (a DataFrame) restricted to the task's inclusive date range (SPEC 3).
+
+    `task` is the row of `int_task_parameters`; an unset bound leaves that side open.
+    """
+    from pyspark.sql import functions as F
+
+    if task.start_date is not None:
+        actions = actions.where(F.col(column) >= F.lit(task.start_date))
+    if task.end_date is not None:
+        actions = actions.where(F.col(column) <= F.lit(task.end_date))
+    return actions

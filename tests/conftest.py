@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.dbt_harness import DbtProject
+from tests.project_build import ProjectBuild, build_project
 
 ROOT = Path(__file__).resolve().parents[1]
 _SESSION_DIR: Path | None = None
@@ -68,3 +69,10 @@ def dbt_project(module_dir: Path, request: pytest.FixtureRequest) -> DbtProject:
         schema=schema,
         target_path=module_dir / "target",
     )
+
+
+@pytest.fixture(scope="session")
+def project_build(session_dir: Path, spark: object) -> ProjectBuild:
+    """The whole project built once, as `make demo` does, on small generated data: shared by
+    the modules that only read a real build (tests/project_build.py)."""
+    return build_project(spark, session_dir / "project_build")

@@ -5,8 +5,9 @@
 `click_date`, the others unpartitioned) and returns the frames, so tests take their expectations
 from here. Two tasks (`default`, `t42`), two days of area data, two days of ad data.
 
-To test against the real project instead, build it (`DbtProject.build()` plus a run of the
-stream) into the schema and skip `write_tables`: the dashboards only need the table names.
+The browser test opens every page on a real build of the project (tests/project_build.py);
+these rows serve where exact values prove something: both sources read every table exactly,
+the task picker switches between two tasks, the live page picks up a new blacklist entry.
 """
 
 from __future__ import annotations

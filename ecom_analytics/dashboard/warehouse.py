@@ -5,7 +5,8 @@ dashboards never start Spark. Two sources, one interface (`Warehouse`):
 
 - `ParquetWarehouse` (default) reads the tables' files where the embedded `local` target writes
   them: `$ECOM_WAREHOUSE_DIR/warehouse/<schema>.db/<table>/`, Hive-style partition folders
-  (`task_id=.../`, `action_date=.../`) included.
+  (`task_id=.../`, `action_date=.../`) included, and the newest version of each partition of
+  the streaming job's snapshot tables (`<table>/_versions/`, streaming/storage.py).
 - `ThriftWarehouse` asks a Spark Thrift Server (the `thrift` target of profiles.yml, from the same
   variables: ECOM_THRIFT_HOST/PORT/USER/AUTH/KERBEROS_SERVICE_NAME/USE_SSL and
   DBT_ENV_SECRET_ECOM_THRIFT_PASSWORD), e.g. a cluster's.
@@ -36,6 +37,8 @@ from ecom_analytics.spark_session import DEFAULT_WAREHOUSE_DIR
 SOURCES = ("parquet", "thrift")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _REWRITE_RETRIES = 3
+VERSIONS_DIR = "_versions"
+_VERSION = re.compile(r"batch_id=(\d+)")
 _T = TypeVar("_T")
 
 
@@ -140,13 +143,50 @@ class ParquetWarehouse:
 
     @staticmethod
     def _dataset(path: Path) -> tuple[ds.Dataset, list[str]]:
+        versions = path / VERSIONS_DIR
+        if versions.is_dir():
+            return _snapshot_dataset(versions)
         keys = partition_keys(path)
-        # partition values stay strings here (a task id "42" is not a number); `normalise`
-        # gives days their type afterwards
-        partitioning = ds.partitioning(
-            pa.schema([(key, pa.string()) for key in keys]), flavor="hive"
-        )
-        return ds.dataset(path, format="parquet", partitioning=partitioning), keys
+        return ds.dataset(path, format="parquet", partitioning=_string_keys(keys)), keys
+
+
+def _string_keys(keys: list[str]) -> ds.Partitioning:
+    # partition values stay strings here (a task id "42" is not a number); `normalise` gives
+    # days their type afterwards
+    return ds.partitioning(pa.schema([(key, pa.string()) for key in keys]), flavor="hive")
+
+
+def newest_versions(folder: Path) -> list[Path]:
+    """The newest `batch_id=<n>` folder of each partition folder under a `_versions` folder.
+
+    The streaming job writes every micro-batch's state of a partition (or of an unpartitioned
+    table) as a new version, moved into place whole, then points the metastore at it. The
+    newest version is therefore complete, and it is what the metastore shows, or will show
+    once the batch is published: a replayed batch rewrites the same rows.
+    """
+    folders = [entry for entry in _visible(folder.iterdir()) if entry.is_dir()]
+    found = {int(match.group(1)): sub for sub in folders if (match := _VERSION.fullmatch(sub.name))}
+    if found:
+        return [found[max(found)]]
+    return [newest for sub in folders if "=" in sub.name for newest in newest_versions(sub)]
+
+
+def _snapshot_dataset(versions: Path) -> tuple[ds.Dataset, list[str]]:
+    """The newest version of each partition of a snapshot table, its partition keys."""
+    folders = newest_versions(versions)
+    if not folders:  # created, no batch published yet
+        return ds.dataset([], format="parquet"), []
+    keys = [part.split("=", 1)[0] for part in folders[0].relative_to(versions).parts[:-1]]
+    files = [
+        str(file) for folder in folders for file in _visible(folder.rglob("*")) if file.is_file()
+    ]
+    dataset = ds.dataset(
+        files,
+        format="parquet",
+        partitioning=_string_keys(keys),
+        partition_base_dir=str(versions),
+    )
+    return dataset, keys
 
 
 def _visible(entries: Iterable[Path]) -> Iterator[Path]:

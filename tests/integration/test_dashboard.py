@@ -1,11 +1,17 @@
 """The dashboards end to end: tables Spark wrote, read through both sources, shown in a browser.
 
-Every table of SPEC 3 and 4 is written by the session's Spark into a schema of this module
-(crafted rows, tests/dashboard_tables.py). The app runs as `ecom dashboard` in a subprocess on a
-free loopback port, and headless Debian chromium (Playwright, never a downloaded browser) opens
-every page: each chart must have drawn as many bars or lines as the crafted data implies, every
-dataframe must show rows, and no error box may appear. A screenshot per page goes to
-artifacts/screenshots/ (CI keeps it).
+Two warehouses feed them:
+
+- the real one: the session's build of the whole project (tests/project_build.py: generated
+  data, a bounded run of the streaming job, `dbt build`), as `make demo` leaves it. The app runs
+  as `ecom dashboard` in a subprocess on a free loopback port, and headless Debian chromium
+  (Playwright, never a downloaded browser) opens every page: each chart must have drawn as many
+  bars or lines as the built tables imply (read with Spark, apart from the app's own reader),
+  every dataframe must show rows, and no error box may appear. A screenshot per page goes to
+  artifacts/screenshots/ (CI keeps it).
+- crafted rows (tests/dashboard_tables.py) where exact values prove something: both sources read
+  every table exactly, the task picker switches every number (two tasks), and the live page
+  shows a new blacklist entry without being reloaded.
 """
 
 from __future__ import annotations
@@ -26,9 +32,11 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from ecom_analytics.dashboard.views.ads import TREND_ADS
+from ecom_analytics.dashboard.contract import AD_TABLES, DAILY_TABLES, TASK_TABLES
+from ecom_analytics.dashboard.views.ads import TREND_ADS, WATCH_LIST
 from ecom_analytics.dashboard.warehouse import ParquetWarehouse, ThriftWarehouse, Warehouse
 from tests.dashboard_tables import write_tables
+from tests.project_build import ProjectBuild
 
 pytestmark = [pytest.mark.spark, pytest.mark.browser]
 
@@ -59,6 +67,16 @@ def free_port() -> int:
 def crafted(spark: Any) -> dict[str, pd.DataFrame]:
     """Every SPEC 3 and 4 table, written by Spark; the frames are the expectations."""
     return write_tables(spark, SCHEMA)
+
+
+@pytest.fixture(scope="module")
+def built(project_build: ProjectBuild, spark: Any) -> dict[str, pd.DataFrame]:
+    """Every table the dashboards show, as the real build left it, read with Spark."""
+    schema = project_build.project.schema
+    return {
+        name: spark.table(f"{schema}.{name}").toPandas()
+        for name in (*TASK_TABLES, *DAILY_TABLES, *AD_TABLES)
+    }
 
 
 def sorted_frame(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -124,12 +142,12 @@ def test_thrift_source_reads_the_same_through_a_thrift_server(
         assert_reads_every_table(source, crafted)
 
 
-@pytest.fixture(scope="module")
-def app_url(crafted: dict[str, pd.DataFrame], module_dir: Path) -> Iterator[str]:
-    """`ecom dashboard` on a free loopback port, reading the crafted schema; stopped afterwards."""
+@contextmanager
+def dashboard(schema: str, log_path: Path) -> Iterator[str]:
+    """`ecom dashboard` on a free loopback port reading `schema`; yields its URL, then stops it."""
     port = free_port()
-    log = (module_dir / "dashboard.log").open("w")
-    env = {**os.environ, "ECOM_SCHEMA": SCHEMA, "ECOM_DASHBOARD_SOURCE": "parquet"}
+    log = log_path.open("w")
+    env = {**os.environ, "ECOM_SCHEMA": schema, "ECOM_DASHBOARD_SOURCE": "parquet"}
     command = [str(Path(sys.executable).with_name("ecom")), "dashboard", "--port", str(port)]
     process = subprocess.Popen(
         [*command, "--refresh", str(REFRESH_SECONDS)],
@@ -149,9 +167,7 @@ def app_url(crafted: dict[str, pd.DataFrame], module_dir: Path) -> Iterator[str]
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
                 log.flush()
-                pytest.fail(
-                    "dashboard did not start:\n" + (module_dir / "dashboard.log").read_text()
-                )
+                pytest.fail("dashboard did not start:\n" + log_path.read_text())
             time.sleep(0.5)
         yield url
     finally:
@@ -162,6 +178,20 @@ def app_url(crafted: dict[str, pd.DataFrame], module_dir: Path) -> Iterator[str]
             process.kill()
             process.wait()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def app_url(project_build: ProjectBuild, module_dir: Path) -> Iterator[str]:
+    """The app on the real build's schema."""
+    with dashboard(project_build.project.schema, module_dir / "dashboard.log") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def crafted_url(crafted: dict[str, pd.DataFrame], module_dir: Path) -> Iterator[str]:
+    """The app on the crafted schema."""
+    with dashboard(SCHEMA, module_dir / "dashboard-crafted.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -214,28 +244,37 @@ def open_page(page: Any, url: str, charts: int, dataframes: int = 0) -> None:
         "() => !document.querySelector('[data-testid=\"stStatusWidgetRunningIcon\"]')",
         timeout=60_000,
     )
-    page.wait_for_function(
-        f"() => ({MARKS_JS})().filter(([bars, lines]) => bars + lines > 0).length >= {charts}"
-        f" && ({ROWS_JS})().filter(rows => rows > 0).length >= {dataframes}",
-        timeout=60_000,
-    )
+    try:
+        page.wait_for_function(
+            f"() => ({MARKS_JS})().filter(([bars, lines]) => bars + lines > 0).length >= {charts}"
+            f" && ({ROWS_JS})().filter(rows => rows > 0).length >= {dataframes}",
+            timeout=60_000,
+        )
+    except Exception:
+        # what the page showed instead, for the CI artefact
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        name = "failed-" + (url.split("/")[-1].split("?")[0] or "start")
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+        raise
 
 
-def check_page(page: Any, name: str) -> tuple[list[list[int]], list[int]]:
-    """Fail on any error box; save the screenshot; return the charts' marks, dataframes' rows."""
+def check_page(page: Any, screenshot: str | None = None) -> tuple[list[list[int]], list[int]]:
+    """Fail on any error box; save the screenshot if named; return the charts' marks and the
+    dataframes' rows."""
     for error_box in ("stException", "stAlert"):
         boxes = page.locator(f'[data-testid="{error_box}"]')
-        assert boxes.count() == 0, f"{name}: {error_box}: {boxes.all_inner_texts()}"
+        assert boxes.count() == 0, f"{page.url}: {error_box}: {boxes.all_inner_texts()}"
     marks, rows = page.evaluate(MARKS_JS), page.evaluate(ROWS_JS)
-    # the whole page in one picture: grow the window to the content's height
-    height = page.evaluate(
-        "document.querySelector('[data-testid=\"stMainBlockContainer\"]').scrollHeight"
-    )
-    page.set_viewport_size({"width": 1400, "height": max(900, height + 80)})
-    page.wait_for_timeout(500)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-    page.set_viewport_size({"width": 1400, "height": 1000})
+    if screenshot:
+        # the whole page in one picture: grow the window to the content's height
+        height = page.evaluate(
+            "document.querySelector('[data-testid=\"stMainBlockContainer\"]').scrollHeight"
+        )
+        page.set_viewport_size({"width": 1400, "height": max(900, height + 80)})
+        page.wait_for_timeout(500)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{screenshot}.png"), full_page=True)
+        page.set_viewport_size({"width": 1400, "height": 1000})
     return marks, rows
 
 
@@ -250,63 +289,52 @@ def of_task(frame: pd.DataFrame, task: str = "default") -> pd.DataFrame:
     return frame[frame["task_id"] == task]
 
 
-def test_session_lengths_page(page: Any, app_url: str, crafted: dict[str, pd.DataFrame]) -> None:
+# --- every page on the real build -----------------------------------------------------------
+
+
+def test_session_lengths_page(page: Any, app_url: str, built: dict[str, pd.DataFrame]) -> None:
     open_page(page, app_url, charts=2)
     marks, _ = check_page(page, "session-lengths")
-    distribution = of_task(crafted["session_length_distribution"])
+    distribution = of_task(built["session_length_distribution"])
     buckets = distribution.groupby("dimension").size()
-    assert marks == [[buckets["visit_length"], 0], [buckets["step_length"], 0]]
+    assert (buckets["visit_length"], buckets["step_length"]) == (9, 6)
+    assert marks == [[9, 0], [6, 0]]
     visit = distribution[distribution["dimension"] == "visit_length"]
+    assert visit["sessions"].sum() > 100
     assert metric(page, "Matching sessions") == f"{visit['sessions'].sum():,}"
     assert "Reading parquet files in" in page.locator('[data-testid="stSidebar"]').inner_text()
 
 
-def test_task_picker_switches_every_number(
-    page: Any, app_url: str, crafted: dict[str, pd.DataFrame]
-) -> None:
-    open_page(page, app_url, charts=2)
-    page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").click()
-    page.get_by_role("option", name="t42").click()
-    t42 = of_task(crafted["session_length_distribution"], "t42")
-    matching = t42[t42["dimension"] == "visit_length"]["sessions"].sum()
-    metric = page.get_by_test_id("stMetricValue").first
-    metric.filter(has_text=f"{matching:,}").wait_for(timeout=30_000)
-    assert page.url.endswith("?task=t42")
-    # the chosen task is kept when moving to another task-keyed page
-    page.get_by_test_id("stSidebarNav").get_by_text("Page flow").click()
-    page.get_by_role("heading", name="Page flow").wait_for()
-    rates = of_task(crafted["page_conversion_rates"], "t42")
-    steps = rates.sort_values("step")
-    flow = [*steps["from_page_id"], steps["to_page_id"].iloc[-1]]
-    page.get_by_text(f"Flow: pages {' → '.join(map(str, flow))}").wait_for()
-
-
-def test_session_extract_page(page: Any, app_url: str, crafted: dict[str, pd.DataFrame]) -> None:
+def test_session_extract_page(page: Any, app_url: str, built: dict[str, pd.DataFrame]) -> None:
     open_page(page, f"{app_url}/session-extract", charts=1, dataframes=1)
     marks, rows = check_page(page, "session-extract")
-    extract = of_task(crafted["session_random_extract"])
+    extract = of_task(built["session_random_extract"])
+    assert len(extract) == 100  # the default extract_sessions: more sessions match
     assert marks == [[extract["date_hour"].nunique(), 0]]
-    assert rows and rows[0] >= min(len(extract), 10)
+    assert rows and rows[0] >= 10
     assert metric(page, "Sessions extracted") == str(len(extract))
     assert metric(page, "Hour slots") == str(extract["date_hour"].nunique())
 
 
-def test_top_categories_page(page: Any, app_url: str, crafted: dict[str, pd.DataFrame]) -> None:
+def test_top_categories_page(page: Any, app_url: str, built: dict[str, pd.DataFrame]) -> None:
     open_page(page, f"{app_url}/top-categories", charts=2, dataframes=1)
     marks, rows = check_page(page, "top-categories")
-    top10 = of_task(crafted["top10_categories"])
+    top10 = of_task(built["top10_categories"])
+    assert len(top10) == 10
     leader = top10.loc[top10["rank"].idxmin(), "category_id"]
-    sessions = of_task(crafted["top10_category_sessions"])
+    sessions = of_task(built["top10_category_sessions"])
     leader_sessions = (sessions["category_id"] == leader).sum()
+    assert leader_sessions == 10
     # clicks, orders and payments per category; then the leader's sessions
     assert marks == [[3 * len(top10), 0], [leader_sessions, 0]]
     assert rows == [leader_sessions]
 
 
-def test_page_flow_page(page: Any, app_url: str, crafted: dict[str, pd.DataFrame]) -> None:
+def test_page_flow_page(page: Any, app_url: str, built: dict[str, pd.DataFrame]) -> None:
     open_page(page, f"{app_url}/page-flow", charts=2, dataframes=1)
     marks, rows = check_page(page, "page-flow")
-    steps = of_task(crafted["page_conversion_rates"]).sort_values("step")
+    steps = of_task(built["page_conversion_rates"]).sort_values("step")
+    assert len(steps) == 6 and steps["conversion_rate"].notna().all()
     assert marks == [[len(steps) + 1, 0], [len(steps), 0]]  # funnel stages, rate per step
     assert rows == [len(steps)]
     whole = steps["jump_count"].iloc[-1] / steps["base_count"].iloc[0]
@@ -315,9 +343,10 @@ def test_page_flow_page(page: Any, app_url: str, crafted: dict[str, pd.DataFrame
 
 
 def test_area_top3_page_and_its_day_picker(
-    page: Any, app_url: str, crafted: dict[str, pd.DataFrame]
+    page: Any, app_url: str, built: dict[str, pd.DataFrame]
 ) -> None:
-    area = crafted["area_top3_products"]
+    area = built["area_top3_products"]
+    assert area["action_date"].nunique() == 3
     newest = area["action_date"].max()
     open_page(page, f"{app_url}/area-top3", charts=1, dataframes=1)
     marks, rows = check_page(page, "area-top3")
@@ -333,22 +362,64 @@ def test_area_top3_page_and_its_day_picker(
     assert metric(page, "Clicks on the top products") == f"{clicks:,}"
 
 
-# Last in the module: it adds a row to ad_blacklist.
-def test_live_ads_page_refreshes_itself(
-    page: Any, app_url: str, crafted: dict[str, pd.DataFrame], spark: Any
-) -> None:
+def test_live_ads_page(page: Any, app_url: str, built: dict[str, pd.DataFrame]) -> None:
     open_page(page, f"{app_url}/live-ads", charts=2, dataframes=2)
     marks, rows = check_page(page, "live-ads")
-    newest = crafted["ad_daily_clicks"]["click_date"].max()
-    top3 = crafted["ad_province_top3"]
-    trend = crafted["ad_click_trend"]
-    ads = trend["ad_id"].nunique()
+    daily = built["ad_daily_clicks"]
+    newest = daily["click_date"].max()
+    top3 = built["ad_province_top3"]
+    trend = built["ad_click_trend"]
+    ads = trend[trend["minute"] > trend["minute"].max() - pd.Timedelta(hours=1)]["ad_id"].nunique()
     lines = min(ads, TREND_ADS) + (ads > TREND_ADS)  # the leading ads, and one for the others
     assert marks == [[(top3["click_date"] == newest).sum(), 0], [0, lines]]
-    blacklist = crafted["ad_blacklist"]
-    assert rows == [len(blacklist), 10]
-    daily = crafted["ad_daily_clicks"]
+    blacklist = built["ad_blacklist"]
+    clickers = built["ad_user_daily_clicks"]
+    assert len(blacklist) >= 1
+    assert rows == [len(blacklist), min(WATCH_LIST, (clickers["click_date"] == newest).sum())]
     assert metric(page, "Clicks") == f"{daily[daily['click_date'] == newest]['clicks'].sum():,}"
+    assert metric(page, "Blacklisted users") == str(len(blacklist))
+
+
+# --- crafted rows: exact values --------------------------------------------------------------
+
+
+def test_task_picker_switches_every_number(
+    page: Any, crafted_url: str, crafted: dict[str, pd.DataFrame]
+) -> None:
+    open_page(page, crafted_url, charts=2)
+    check_page(page)
+    default = of_task(crafted["session_length_distribution"])
+    matching = default[default["dimension"] == "visit_length"]["sessions"].sum()
+    assert metric(page, "Matching sessions") == f"{matching:,}"
+    page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").click()
+    page.get_by_role("option", name="t42").click()
+    t42 = of_task(crafted["session_length_distribution"], "t42")
+    matching = t42[t42["dimension"] == "visit_length"]["sessions"].sum()
+    value = page.get_by_test_id("stMetricValue").first
+    value.filter(has_text=f"{matching:,}").wait_for(timeout=30_000)
+    assert page.url.endswith("?task=t42")
+    # the chosen task is kept when moving to another task-keyed page
+    page.get_by_test_id("stSidebarNav").get_by_text("Page flow").click()
+    page.get_by_role("heading", name="Page flow").wait_for()
+    rates = of_task(crafted["page_conversion_rates"], "t42")
+    steps = rates.sort_values("step")
+    flow = [*steps["from_page_id"], steps["to_page_id"].iloc[-1]]
+    page.get_by_text(f"Flow: pages {' → '.join(map(str, flow))}").wait_for()
+
+
+def test_live_ads_page_refreshes_itself(
+    page: Any, crafted_url: str, crafted: dict[str, pd.DataFrame], spark: Any
+) -> None:
+    open_page(page, f"{crafted_url}/live-ads", charts=2, dataframes=2)
+    marks, rows = check_page(page)
+    newest = crafted["ad_daily_clicks"]["click_date"].max()
+    trend = crafted["ad_click_trend"]
+    ads = trend["ad_id"].nunique()
+    lines = min(ads, TREND_ADS) + (ads > TREND_ADS)
+    top3 = crafted["ad_province_top3"]
+    assert marks == [[(top3["click_date"] == newest).sum(), 0], [0, lines]]
+    blacklist = crafted["ad_blacklist"]
+    assert rows == [len(blacklist), WATCH_LIST]
     assert metric(page, "Blacklisted users") == str(len(blacklist))
 
     # the stream blacklists one more user: the page shows it without being reloaded

@@ -1,4 +1,7 @@
-"""The whole project on a small generated data set: dbt build, quarantine, session slicing, docs.
+"""The whole project on a small generated data set: dbt build, quarantine, session slicing.
+
+The build is the session's shared one (tests/project_build.py: generated data, a bounded run of
+the stream, `dbt build`).
 
 Expectations come from the generator's manifest (what it broke on purpose) and from an
 independent pandas reading of the raw files that applies SPEC 1.1 and SPEC 3 directly.
@@ -6,7 +9,6 @@ independent pandas reading of the raw files that applies SPEC 1.1 and SPEC 3 dir
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -15,9 +17,8 @@ import pandas as pd
 import pyarrow.dataset as ds
 import pytest
 
-from ecom_analytics.generator.config import GenerateConfig
-from ecom_analytics.generator.pipeline import generate
 from tests.dbt_harness import DbtInvocation, DbtProject
+from tests.project_build import ProjectBuild
 
 pytestmark = [pytest.mark.spark, pytest.mark.dbt]
 
@@ -26,24 +27,18 @@ LIST_COLUMNS = ["order_category_ids", "order_product_ids", "pay_category_ids", "
 
 
 @pytest.fixture(scope="module")
-def manifest(dbt_project: DbtProject) -> dict[str, Any]:
-    config = GenerateConfig(
-        raw_dir=dbt_project.raw_dir,
-        ad_click_dir=dbt_project.raw_dir.parent / "ad_clicks",
-        seed=7,
-        days=3,
-        users=200,
-        sessions_per_day=150,
-        actions_per_session=8,
-        dirt_share=0.02,
-    )
-    generate(config, progress=False)
-    return json.loads((dbt_project.raw_dir / "_manifest.json").read_text())
+def dbt_project(project_build: ProjectBuild) -> DbtProject:
+    return project_build.project
 
 
 @pytest.fixture(scope="module")
-def build(dbt_project: DbtProject, manifest: dict[str, Any]) -> DbtInvocation:
-    return dbt_project.build()
+def manifest(project_build: ProjectBuild) -> dict[str, Any]:
+    return project_build.manifest
+
+
+@pytest.fixture(scope="module")
+def build(project_build: ProjectBuild) -> DbtInvocation:
+    return project_build.invocation
 
 
 def raw_actions(raw_dir: Path) -> pd.DataFrame:
@@ -107,7 +102,17 @@ def test_build_runs_every_node_including_a_python_model(build: DbtInvocation) ->
     assert statuses["stg_ecom__user_visit_actions"] == "success"
     # the dirt makes the quarantine tests warn, and nothing fails
     assert statuses["has_no_rows_stg_ecom__quarantined_actions_"] == "warn"
+    # the stream ran first: its counts reconcile with dbt's batch recomputation
+    assert statuses["assert_ad_daily_clicks_reconcile"] == "pass"
     assert not build.failures()
+
+
+def test_the_demo_summary_of_the_build_reports_no_problem(project_build: ProjectBuild) -> None:
+    summary = project_build.summary
+    assert summary.problems == []
+    assert summary.exposures == 7  # the dashboard pages and the streaming job
+    assert summary.models["python"] == 3
+    assert summary.tests["warn"] >= 1 and not summary.tests["fail"]
 
 
 def test_quarantine_counts_equal_what_the_generator_broke(
@@ -160,14 +165,6 @@ def test_sessions_sliced_equal_an_independent_computation(
     # the data reaches both ends of the visit-length scale
     assert actual["visit_length_seconds"].min() == 0
     assert actual["visit_length_seconds"].max() > 1800
-
-
-def test_docs_generate(build: DbtInvocation, dbt_project: DbtProject) -> None:
-    docs = dbt_project.invoke("docs", "generate", "--static")
-    assert docs.success, docs.text()[-3000:]
-    catalog = json.loads((dbt_project.target_path / "catalog.json").read_text())
-    assert "model.ecom_analytics.int_sessions_sliced" in catalog["nodes"]
-    assert (dbt_project.target_path / "static_index.html").stat().st_size > 100_000
 
 
 def test_missing_raw_dir_says_what_to_do(dbt_project: DbtProject, module_dir: Path) -> None:

@@ -1,8 +1,8 @@
 """Reading the warehouse without Spark: parquet folders laid out the way Spark writes them.
 
 The layouts here are hand-made with pyarrow (Hive partition folders, Spark's `_SUCCESS` and
-`.crc` side files, escaped partition values); tests/integration/test_dashboard.py reads tables
-Spark itself wrote, through both sources.
+`.crc` side files, escaped partition values, the streaming job's versioned snapshots);
+tests/integration/test_dashboard.py reads tables Spark and the streaming job wrote.
 """
 
 from __future__ import annotations
@@ -108,6 +108,39 @@ def test_missing_and_empty_tables(warehouse: ParquetWarehouse) -> None:
     assert warehouse.distinct("ad_click_trend", "minute") == []
     with pytest.raises(ValueError, match="identifier"):
         warehouse.read("x; drop table y")
+
+
+def clicks(values: list[int]) -> pa.Table:
+    return pa.table({"ad_id": pa.array(range(len(values)), pa.int64()), "clicks": values})
+
+
+def test_snapshot_tables_of_the_stream_show_their_newest_versions(tmp_path: Path) -> None:
+    """The layout of streaming/storage.py: `_versions/[<key>=<value>/]batch_id=<n>/`, the
+    metastore pointing at the newest; `_staging` holds a batch being written."""
+    schema = tmp_path / "shop.db"
+    daily = schema / "ad_daily_clicks" / "_versions"
+    write_part(daily / "click_date=2026-11-17" / "batch_id=0", clicks([5, 1]))
+    write_part(daily / "click_date=2026-11-17" / "batch_id=2", clicks([9, 4]))
+    write_part(daily / "click_date=2026-11-18" / "batch_id=10", clicks([3]))
+    write_part(daily / "click_date=2026-11-18" / "batch_id=9", clicks([2]))  # 10 > 9, not "9"
+    write_part(schema / "ad_daily_clicks" / "_staging" / "batch_id=11", clicks([100]))
+    write_part(schema / "ad_click_trend" / "_versions" / "batch_id=3", clicks([1, 1, 1]))
+    write_part(schema / "ad_click_trend" / "_versions" / "batch_id=4", clicks([2, 2]))
+    (schema / "ad_province_top3" / "_versions").mkdir(parents=True)  # no batch yet
+    warehouse = ParquetWarehouse(root=tmp_path, schema="shop")
+
+    rows = warehouse.read("ad_daily_clicks").sort_values(["click_date", "ad_id"])
+    assert rows["click_date"].tolist() == [date(2026, 11, 17)] * 2 + [date(2026, 11, 18)]
+    assert rows["clicks"].tolist() == [9, 4, 3]
+    assert "batch_id" not in rows
+    newest = warehouse.read("ad_daily_clicks", click_date=date(2026, 11, 18))
+    assert newest["clicks"].tolist() == [3]
+    assert warehouse.distinct("ad_daily_clicks", "click_date") == [
+        date(2026, 11, 17),
+        date(2026, 11, 18),
+    ]
+    assert warehouse.read("ad_click_trend")["clicks"].tolist() == [2, 2]
+    assert warehouse.read("ad_province_top3").empty
 
 
 def test_source_follows_the_environment(tmp_path: Path) -> None:

@@ -63,9 +63,21 @@ def test_daily_workflow_builds_yesterday_with_declared_vars_and_publishes_the_do
     passed = DBT_VARS.findall(runs)
     assert any(line.strip().startswith(".venv/bin/dbt build --vars") for line in runs.split("\n"))
     assert passed
+    step_env = {"$RUN_DATE": "2026-11-20", "$LOOKBACK_DAYS": "2"}
     for text in passed:
-        names = set(yaml.safe_load(text.replace("$RUN_DATE", "2026-11-20")))
-        assert names <= set(declared), f"daily.yml passes vars dbt_project.yml lacks: {names}"
+        for name, value in step_env.items():
+            text = text.replace(name, value)
+        values = yaml.safe_load(text)
+        assert set(values) <= set(declared), (
+            f"daily.yml passes vars dbt_project.yml lacks: {values}"
+        )
+        assert values["run_date"] == "2026-11-20"
+    # the build: the day, and the days before it for late data (README, "Daily runs")
+    build = next(
+        line for line in runs.split("\n") if line.strip().startswith(".venv/bin/dbt build")
+    )
+    assert DBT_VARS.findall(build) == ["{run_date: '$RUN_DATE', lookback_days: $LOOKBACK_DAYS}"]
+    assert 'echo "LOOKBACK_DAYS=' in runs
     uploads = [
         step["with"]["path"]
         for job in flow["jobs"].values()

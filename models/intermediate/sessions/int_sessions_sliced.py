@@ -14,6 +14,7 @@ from python_udfs.sessions import (
     DATE_HOUR_FORMAT,
     first_appearance_sql,
     in_action_order_sql,
+    in_task_date_range,
 )
 
 
@@ -21,11 +22,7 @@ def model(dbt, session):
     dbt.config(materialized="table")
 
     task = dbt.ref("int_task_parameters").first()
-    actions = dbt.ref("stg_ecom__user_visit_actions")
-    if task.start_date is not None:
-        actions = actions.where(F.col("action_date") >= F.lit(task.start_date))
-    if task.end_date is not None:
-        actions = actions.where(F.col("action_date") <= F.lit(task.end_date))
+    actions = in_task_date_range(dbt.ref("stg_ecom__user_visit_actions"), task)
 
     first_action = F.struct(*ACTION_ORDER)
     sessions = actions.groupBy("session_id").agg(
