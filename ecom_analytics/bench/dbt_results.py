@@ -41,10 +41,11 @@ def node_timings(run_results: Mapping[str, Any]) -> list[NodeTiming]:
     nodes = []
     for result in run_results.get("results", []):
         steps = [step for step in result.get("timing", []) if step.get("started_at")]
-        if not steps:
-            continue
         unique_id = str(result["unique_id"])
         resource_type, _, rest = unique_id.partition(".")
+        # exposures only document (status no-op, nothing runs)
+        if not steps or resource_type == "exposure":
+            continue
         nodes.append(
             NodeTiming(
                 unique_id=unique_id,

@@ -273,6 +273,11 @@ def test_run_results_split_a_run_around_its_nodes() -> None:
             _result("model.p.b", "2026-11-25T10:00:12Z", "2026-11-25T10:00:20Z", 8.0),
             _result("seed.p.a", "2026-11-25T10:00:10Z", "2026-11-25T10:00:14Z", 4.0),
             {"unique_id": "model.p.skipped", "status": "skipped", "timing": []},
+            # exposures are listed (no-op, with timings) but run nothing
+            {
+                **_result("exposure.p.e", "2026-11-25T10:00:21Z", "2026-11-25T10:00:21Z", 0.0),
+                "status": "no-op",
+            },
         ]
     }
     nodes = node_timings(results)

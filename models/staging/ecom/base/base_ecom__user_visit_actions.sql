@@ -2,19 +2,7 @@
     Every raw action, typed, with the first contract rule it breaks (`quarantine_reason`, null
     for a clean row). stg_ecom__user_visit_actions keeps the clean rows, and
     stg_ecom__quarantined_actions the others, so no row is lost without a trace.
-
-    Exact duplicates are found in two stages (docs/performance.md): a hash of every raw column
-    is counted, which shuffles one number per row instead of the whole row, and only the rows
-    whose hash occurs more than once (every duplicate, and the odd collision) are compared
-    column by column and numbered. All other rows are first copies.
 -#}
-{%- set raw_columns = [
-    'raw_date', 'raw_user_id', 'raw_session_id', 'raw_page_id', 'raw_action_time',
-    'raw_search_keyword', 'raw_click_category_id', 'raw_click_product_id',
-    'raw_order_category_ids', 'raw_order_product_ids', 'raw_pay_category_ids',
-    'raw_pay_product_ids', 'raw_city_id',
-] -%}
-
 with
 
 source as (
@@ -44,35 +32,6 @@ as_text as (
     from source
 ),
 
-repeated_hashes as (
-    select {{ row_hash(raw_columns) }} as row_hash
-    from as_text
-    group by {{ row_hash(raw_columns) }}
-    having count(*) > 1
-),
-
-numbered as (
-    -- a row whose hash no other row has is the only copy of itself
-    select
-        {{ broadcast_hint('repeated_hashes') }}
-        as_text.*,
-        1 as copy_number
-    from as_text
-    left anti join repeated_hashes
-        on {{ row_hash(raw_columns) }} = repeated_hashes.row_hash
-    union all
-    select
-        {{ broadcast_hint('repeated_hashes') }}
-        as_text.*,
-        row_number() over (
-            partition by {{ raw_columns | join(', ') }}
-            order by as_text.raw_action_time
-        ) as copy_number
-    from as_text
-    left semi join repeated_hashes
-        on {{ row_hash(raw_columns) }} = repeated_hashes.row_hash
-),
-
 typed as (
     select
         *,
@@ -88,8 +47,16 @@ typed as (
         nullif(trim(raw_pay_category_ids), '') as pay_category_ids,
         nullif(trim(raw_pay_product_ids), '') as pay_product_ids,
         {{ parse_date('raw_date') }} as action_date,
-        {{ parse_timestamp_ntz('raw_action_time') }} as action_time
-    from numbered
+        {{ parse_timestamp_ntz('raw_action_time') }} as action_time,
+        row_number() over (
+            partition by
+                raw_date, raw_user_id, raw_session_id, raw_page_id, raw_action_time,
+                raw_search_keyword, raw_click_category_id, raw_click_product_id,
+                raw_order_category_ids, raw_order_product_ids, raw_pay_category_ids,
+                raw_pay_product_ids, raw_city_id
+            order by raw_action_time
+        ) as copy_number
+    from as_text
 ),
 
 checked as (
