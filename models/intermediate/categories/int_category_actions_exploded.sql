@@ -8,7 +8,6 @@
     matches, so the actions are not joined to int_sessions_matched (a shuffle of every action
     that would keep them all).
 -#}
--- depends_on: {{ ref('int_sessions_matched') }}
 {%- set task = task_params() -%}
 {%- set filtered = task_filters_sessions(task) %}
 
@@ -19,12 +18,11 @@ actions as (
     where {{ all_of(in_task_date_range('action_date', task)) }}
 ),
 
-{% if filtered -%}
-sessions as (
+-- read only when the task filters sessions (Spark drops an unused CTE)
+sessions as (  -- noqa: ST03
     select * from {{ ref('int_sessions_matched') }}
 ),
 
-{% endif -%}
 session_actions as (
     select * from actions
     {%- if filtered %}
