@@ -2,7 +2,7 @@
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: help setup demo test lint docs dashboard clean
+.PHONY: help setup demo test lint docs dashboard bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -27,6 +27,9 @@ dashboard: setup  ## start the dashboards on http://127.0.0.1:8501 (ecom dashboa
 
 docs: setup  ## (re)generate the dbt docs site into target/
 	@$(BIN)/dbt docs generate --static
+
+bench: setup  ## benchmark: dbt build vs a hand-written PySpark job, and the stream (ecom bench --help)
+	@$(BIN)/ecom bench $(BENCH_ARGS)
 
 clean:  ## remove the local warehouse, demo data and dbt artefacts
 	rm -rf .warehouse data target logs

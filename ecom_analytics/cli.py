@@ -22,6 +22,7 @@ COMMANDS = (
     "streaming.producer",
     "streaming.bench",
     "ecom_analytics.dashboard.command",
+    "ecom_analytics.bench.command",
 )
 USAGE_ERROR = 2
 

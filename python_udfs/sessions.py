@@ -17,22 +17,27 @@ ACTION_ORDER: tuple[str, ...] = ("action_time", "page_id")
 DATE_HOUR_FORMAT = "yyyy-MM-dd_HH"
 
 
-def first_appearance_sql(column: str, order: Sequence[str] = ACTION_ORDER) -> str:
-    """Aggregate expression: the distinct non-null values of `column`, in order of first appearance.
+def in_action_order_sql(column: str, order: Sequence[str] = ACTION_ORDER) -> str:
+    """Aggregate expression: every non-null value of `column`, in the order of the actions.
 
-    Each value is collected with the action's ordering keys, the collected structs are sorted
-    (keys first, then the value itself, so equal keys still give one deterministic order), and
-    duplicates are dropped keeping the first occurrence.
+    Each value is collected with the action's ordering keys and the collected structs are
+    sorted (keys first, then the value itself, so equal keys still give one deterministic order).
     """
     for name in (column, *order):
         if not name.isidentifier():
             raise ValueError(f"not a plain column name: {name!r}")
     keys = ", ".join(order)
     return (
-        f"array_distinct(transform(array_sort(collect_list("
+        f"transform(array_sort(collect_list("
         f"case when {column} is not null then struct({keys}, {column} as value) end"
-        f")), entry -> entry.value))"
+        f")), entry -> entry.value)"
     )
+
+
+def first_appearance_sql(column: str, order: Sequence[str] = ACTION_ORDER) -> str:
+    """Aggregate expression: the distinct non-null values of `column`, in order of first appearance
+    (duplicates of `in_action_order_sql` dropped, keeping the first occurrence)."""
+    return f"array_distinct({in_action_order_sql(column, order)})"
 
 
 def in_task_date_range(actions: Any, task: Any, column: str = "action_date") -> Any:

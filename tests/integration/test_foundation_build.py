@@ -89,6 +89,8 @@ def expected_sessions(clean: pd.DataFrame) -> pd.DataFrame:
                 "date_hour": start.strftime("%Y-%m-%d_%H"),
                 "search_keywords": first_appearance("search_keyword"),
                 "click_category_ids": [int(v) for v in first_appearance("click_category_id")],
+                # every action's page, in action order (ties by page id)
+                "page_ids": [int(v) for v in actions["page_id"]],
                 "visit_length_seconds": int((end - start).total_seconds()),
                 "step_length": len(actions),
             }
@@ -151,6 +153,7 @@ def test_sessions_sliced_equal_an_independent_computation(
             "date_hour",
             "search_keywords",
             "click_category_ids",
+            "page_ids",
             "visit_length_seconds",
             "step_length",
         )
@@ -160,6 +163,7 @@ def test_sessions_sliced_equal_an_independent_computation(
     )
     actual["search_keywords"] = actual["search_keywords"].map(list)
     actual["click_category_ids"] = actual["click_category_ids"].map(lambda v: [int(x) for x in v])
+    actual["page_ids"] = actual["page_ids"].map(lambda v: [int(x) for x in v])
     assert len(actual) == len(expected) > 100
     pd.testing.assert_frame_equal(actual, expected, check_dtype=False)
     # the data reaches both ends of the visit-length scale

@@ -3,7 +3,13 @@
     session touched within the task's date range. A click counts its clicked category; an order
     or a pay counts every id of its category list (an id listed twice counts twice).
 -#}
+{#-
+    Without user, keyword or category filters every session with actions in the date range
+    matches, so the actions are not joined to int_sessions_matched (a shuffle of every action
+    that would keep them all).
+-#}
 {%- set task = task_params() -%}
+{%- set filtered = task_filters_sessions(task) %}
 
 with
 
@@ -12,13 +18,16 @@ actions as (
     where {{ all_of(in_task_date_range('action_date', task)) }}
 ),
 
-sessions as (
+-- read only when the task filters sessions (Spark drops an unused CTE)
+sessions as (  -- noqa: ST03
     select * from {{ ref('int_sessions_matched') }}
 ),
 
 session_actions as (
     select * from actions
-    where session_id in (select sessions.session_id from sessions)
+    {%- if filtered %}
+        where session_id in (select sessions.session_id from sessions)
+    {%- endif %}
 ),
 
 clicks as (

@@ -26,14 +26,28 @@ products as (
     select * from {{ ref('product_info') }}
 ),
 
+city_product_clicks as (
+    -- two-stage aggregation: counting per city first leaves the city list of each product a
+    -- handful of rows to collect, not one per click (docs/performance.md)
+    select
+        action_date,
+        area,
+        product_id,
+        city_id,
+        city_name,
+        count(*) as click_count
+    from clicks
+    group by action_date, area, product_id, city_id, city_name
+),
+
 area_product_clicks as (
     select
         action_date,
         area,
         product_id,
-        count(*) as click_count,
+        sum(click_count) as click_count,
         {{ join_distinct_sorted("concat(city_id, ':', city_name)", 'city_id') }} as city_infos
-    from clicks
+    from city_product_clicks
     group by action_date, area, product_id
 ),
 

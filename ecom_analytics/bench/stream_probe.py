@@ -1,0 +1,189 @@
+"""The streaming part of `ecom bench`: the real job fed live at increasing rates.
+
+For each rate (clicks/s), in a scratch folder of its own: the ad-click job of streaming/job.py
+runs with a processing-time trigger, and `ecom produce-clicks --rate R --file-seconds 1` writes
+one log file per second in real time, for --seconds. Then the job drains what is left and
+stops. From Spark's progress (the whole trigger, file listing and commit included) and the
+job's own end-of-batch callback it reports the batch durations, whether the rate was sustained
+(every batch after the warm-up within the trigger interval), and each file's latency from
+landing to its clicks being counted in ad_daily_clicks (ecom_analytics/bench/stream_stats.py).
+It stops at the first rate not sustained. One JVM for all rates, like one long-running job.
+
+    python -m ecom_analytics.bench.stream_probe --rates 10000,20000 --json FILE
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from ecom_analytics.bench.stream_stats import (
+    FinishedBatch,
+    LandedFile,
+    highest_sustained,
+    rate_summary,
+)
+
+_BATCH_LINE = re.compile(r"^ad-stream batch (\d+):")
+USERS = 20_000
+ADS = 100
+
+
+def landed_files(folder: Path) -> list[LandedFile]:
+    """The feed's files: modification time (the rename that made them appear) and lines."""
+    return [
+        LandedFile(path.stat().st_mtime, path.read_bytes().count(b"\n"))
+        for path in sorted(folder.glob("clicks-*.log"))
+    ]
+
+
+def trigger_seconds_by_batch(progress: list[dict[str, Any]]) -> dict[int, float]:
+    """Each batch's whole trigger duration from Spark's progress reports."""
+    seconds: dict[int, float] = {}
+    for report in progress:
+        if report.get("numInputRows"):
+            duration = report.get("durationMs", {}).get("triggerExecution", 0) / 1000
+            batch_id = int(report["batchId"])
+            seconds[batch_id] = max(seconds.get(batch_id, 0.0), duration)
+    return seconds
+
+
+def probe_rate(spark: Any, rate: int, args: argparse.Namespace) -> dict[str, Any]:
+    """Feed the job at `rate` clicks/s for args.seconds; the rate's figures."""
+    from pyspark.sql import functions as F
+
+    from streaming.job import StreamOptions, start_stream
+
+    base = args.workdir / f"rate-{rate}"
+    clicks = base / "clicks"
+    clicks.mkdir(parents=True)
+    options = StreamOptions(
+        input_dir=str(clicks),
+        checkpoint=str(base / "checkpoint"),
+        schema=f"bench_stream_{rate}",
+        trigger_interval=f"{args.trigger_seconds:g} seconds",
+    )
+    ended: dict[int, float] = {}
+
+    def on_batch(line: str) -> None:
+        match = _BATCH_LINE.match(line)
+        if match:
+            ended[int(match.group(1))] = time.time()
+        print(line, flush=True)
+
+    query, job = start_stream(spark, options, log=on_batch)
+    started = time.time()
+    subprocess.run(
+        [
+            str(Path(sys.executable).parent / "ecom"),
+            "produce-clicks",
+            "--rate",
+            str(rate),
+            "--file-seconds",
+            "1",
+            "--seconds",
+            f"{args.seconds:g}",
+            "--output",
+            str(clicks),
+            "--users",
+            str(USERS),
+            "--ads",
+            str(ADS),
+        ],
+        check=True,
+        timeout=args.seconds * 3 + 60,
+    )
+    produced = sum(item.lines for item in landed_files(clicks))
+    deadline = time.monotonic() + max(30.0, args.seconds)
+    while sum(batch.input_lines for batch in job.metrics) < produced:
+        if time.monotonic() > deadline or not query.isActive:
+            break
+        time.sleep(0.2)
+    progress = list(query.recentProgress)
+    query.stop()
+    durations = trigger_seconds_by_batch(progress)
+    batches = [
+        FinishedBatch(
+            batch_id=batch.batch_id,
+            ended_at=ended.get(batch.batch_id, time.time()),
+            input_lines=batch.input_lines,
+            duration_seconds=durations.get(batch.batch_id, batch.duration_seconds),
+        )
+        for batch in job.metrics
+    ]
+    summary = rate_summary(
+        rate, args.trigger_seconds, landed_files(clicks), batches, started + args.warmup_seconds
+    )
+    published = spark.table(f"{options.schema}.ad_daily_clicks").agg(F.sum("clicks")).first()[0]
+    summary["counted_clicks"] = sum(batch.counted_clicks for batch in job.metrics)
+    summary["ad_daily_clicks_total"] = int(published or 0)
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m ecom_analytics.bench.stream_probe",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--rates", default="10000,20000,30000", help="clicks/s, increasing")
+    parser.add_argument("--trigger-seconds", type=float, default=2.0, help="trigger interval")
+    parser.add_argument("--seconds", type=float, default=40.0, help="seconds of feed per rate")
+    parser.add_argument(
+        "--warmup-seconds",
+        type=float,
+        default=10.0,
+        help="batches starting and files landing this early in a rate do not count",
+    )
+    parser.add_argument("--workdir", type=Path, required=True, help="scratch folder")
+    parser.add_argument("--json", type=Path, required=True, help="write the figures here")
+    args = parser.parse_args(argv)
+    rates = sorted({int(float(text)) for text in args.rates.split(",") if text.strip()})
+    if not rates or min(rates) < 1:
+        parser.error(f"--rates must list positive clicks/s, got {args.rates!r}")
+
+    from streaming.job import StreamOptions, open_spark
+
+    spark = open_spark(StreamOptions(), "ecom_analytics-bench-stream")
+    summaries = []
+    for rate in rates:
+        print(f"stream-probe: {rate:,} clicks/s for {args.seconds:g} s", flush=True)
+        summary = probe_rate(spark, rate, args)
+        summaries.append(summary)
+        latency = summary["latency"] or {}
+        print(
+            f"stream-probe: {rate:,} clicks/s "
+            f"{'sustained' if summary['sustained'] else 'NOT sustained'}: batches median "
+            f"{summary['batch_seconds']['median']} s, max {summary['batch_seconds']['max']} s "
+            f"(trigger {args.trigger_seconds:g} s); latency p50 {latency.get('p50')} s, p95 "
+            f"{latency.get('p95')} s",
+            flush=True,
+        )
+        if not summary["sustained"]:
+            break
+    spark.stop()
+    best = highest_sustained(summaries)
+    args.json.write_text(
+        json.dumps(
+            {
+                "trigger_seconds": args.trigger_seconds,
+                "seconds_per_rate": args.seconds,
+                "rates": summaries,
+                "highest_sustained_rate": best["rate"] if best else None,
+                "latency_at_highest_sustained": best["latency"] if best else None,
+            },
+            indent=2,
+        ),
+        encoding="utf-8",
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

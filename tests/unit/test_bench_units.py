@@ -1,0 +1,444 @@
+"""The benchmark's pure parts: plan, task rules, /proc parsing, budgets, timings, report, stream
+figures and the mart comparison. No JVM."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from ecom_analytics.bench import plan, report
+from ecom_analytics.bench.compare import frame_differences
+from ecom_analytics.bench.dbt_results import breakdown, node_timings
+from ecom_analytics.bench.procs import (
+    Outcome,
+    Sample,
+    descendants,
+    last_line,
+    parse_stat,
+    parse_status,
+    role_of,
+    run_measured,
+)
+from ecom_analytics.bench.stream_stats import (
+    FinishedBatch,
+    LandedFile,
+    file_latencies,
+    highest_sustained,
+    percentile,
+    rate_summary,
+)
+from ecom_analytics.bench.task import (
+    UnsupportedTaskError,
+    apportion,
+    bucket_of,
+    project_task,
+    task_from_vars,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+# --- plan ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "actions"),
+    [
+        ("1M", 1_000_000),
+        ("10m", 10_000_000),
+        ("500k", 500_000),
+        ("2.5M", 2_500_000),
+        ("20000", 20_000),
+    ],
+)
+def test_scales_read_as_actions(text: str, actions: int) -> None:
+    assert plan.parse_scale(text) == actions
+
+
+@pytest.mark.parametrize("text", ["", "M", "10G", "-1M", "999", "1,000"])
+def test_bad_scales_say_what_a_scale_is(text: str) -> None:
+    with pytest.raises(plan.PlanError, match="scale"):
+        plan.parse_scale(text)
+
+
+def test_skews_and_their_names() -> None:
+    assert plan.parse_skew("none") == plan.Skew()
+    skew = plan.parse_skew("category:0.3")
+    assert (skew.kind, skew.share, skew.slug, skew.label) == (
+        "category",
+        0.3,
+        "category30",
+        "category 30%",
+    )
+    assert plan.Case(10_000_000, skew).name == "10M-category30"
+    assert plan.Case(1_500_000, plan.Skew()).name == "1.5M-uniform"
+
+
+@pytest.mark.parametrize("text", ["hot:0.3", "category", "category:1", "user:0", "user:x"])
+def test_bad_skews_are_refused(text: str) -> None:
+    with pytest.raises(plan.PlanError, match="KIND:SHARE"):
+        plan.parse_skew(text)
+
+
+def test_parts_keep_their_order_and_check_needs_both_builds() -> None:
+    assert plan.parse_parts("stream,baseline,dbt") == ("dbt", "baseline", "stream")
+    with pytest.raises(plan.PlanError, match="compares"):
+        plan.parse_parts("dbt,check")
+    with pytest.raises(plan.PlanError, match="parts are"):
+        plan.parse_parts("dbt,lint")
+
+
+def test_a_case_asks_the_generator_for_its_scale(tmp_path: Path) -> None:
+    config = plan.Case(10_000_000, plan.parse_skew("user:0.3")).generator_config(tmp_path / "raw")
+    assert config.days * config.sessions_per_day * config.actions_per_session == 10_000_000
+    assert (config.skew_kind, config.skew_share, config.users) == ("user", 0.3, 100_000)
+    assert config.dirt_share == plan.DIRT_SHARE
+    cases = plan.cases(
+        [10_000_000, 1_000_000, 1_000_000], [plan.Skew(), plan.parse_skew("category:0.3")]
+    )
+    assert [case.name for case in cases] == [
+        "1M-uniform",
+        "1M-category30",
+        "10M-uniform",
+        "10M-category30",
+    ]
+
+
+# --- the baseline's task rules ---------------------------------------------------------------
+
+
+def test_the_baseline_computes_the_projects_default_task() -> None:
+    task = project_task(ROOT)
+    assert (task.task_id, task.extract_sessions, task.random_seed) == ("default", 100, 42)
+    assert task.target_page_flow == (1, 2, 3, 4, 5, 6, 7)
+
+
+def test_a_filtering_task_is_refused_by_name() -> None:
+    with pytest.raises(UnsupportedTaskError, match="sex, keywords"):
+        task_from_vars({"sex": "male", "keywords": ["tea"], "target_page_flow": [1, 2]})
+
+
+@pytest.mark.parametrize(
+    ("dimension", "value", "bucket"),
+    [
+        ("visit_length", 0, "0s_3s"),
+        ("visit_length", 3, "0s_3s"),
+        ("visit_length", 30, "10s_30s"),
+        ("visit_length", 31, "30s_60s"),
+        ("visit_length", 1800, "10m_30m"),
+        ("visit_length", 1801, "30m+"),
+        ("step_length", 1, "1_3"),
+        ("step_length", 60, "30_60"),
+        ("step_length", 61, "60+"),
+    ],
+)
+def test_length_buckets_at_their_edges(dimension: str, value: int, bucket: str) -> None:
+    assert bucket_of(dimension, value) == bucket
+
+
+def test_apportionment_by_largest_remainder() -> None:
+    # 10 seats over 3/3/4 of 10 sessions: exact shares 3, 3, 4
+    assert apportion([("a", 3), ("b", 3), ("c", 4)], 10) == {"a": 3, "b": 3, "c": 4}
+    # 2 seats over 1/1/1: whole parts 0, remainders all 2 -> the two earliest slots
+    assert apportion([("2026-11-16_01", 1), ("2026-11-16_00", 1), ("2026-11-16_02", 1)], 2) == {
+        "2026-11-16_00": 1,
+        "2026-11-16_01": 1,
+        "2026-11-16_02": 0,
+    }
+    # 5 seats over 6/3/1: shares 3, 1.5, 0.5 -> 3 + 1, the .5 tie to the earlier slot
+    assert apportion([("a", 6), ("b", 3), ("c", 1)], 5) == {"a": 3, "b": 2, "c": 0}
+    # more seats than sessions: everyone
+    assert apportion([("a", 2), ("b", 1)], 100) == {"a": 2, "b": 1}
+    assert apportion([("a", 0)], 100) == {"a": 0}
+
+
+# --- child processes -------------------------------------------------------------------------
+
+
+def test_proc_files_parse() -> None:
+    status = "Name:\tjava\nVmHWM:\t  204800 kB\nVmRSS:\t  102400 kB\nThreads:\t12\n"
+    assert parse_status(status) == {"VmHWM": 200 * 2**20, "VmRSS": 100 * 2**20}
+    assert parse_stat("4242 (my (odd) name) S 17 4242 4242 0 -1") == (4242, "my (odd) name", 17)
+    parents = {2: 1, 3: 2, 4: 1, 5: 3, 9: 8}
+    assert descendants(2, parents) == {2, 3, 5}
+    assert role_of(3, "java", 2) == "jvm"
+    assert role_of(2, "dbt", 2) == "python"
+    assert role_of(5, "bash", 2) == "other"
+
+
+def test_last_line_skips_jvm_chatter_and_colours(tmp_path: Path) -> None:
+    log = tmp_path / "out.log"
+    log.write_text("\x1b[32m12 of 21 OK created model\x1b[0m\n25/11/25 WARN WindowExec: x\n\n")
+    assert last_line(log) == "12 of 21 OK created model"
+    assert last_line(tmp_path / "missing.log") == ""
+
+
+def test_peak_between_reads_the_samples_of_an_interval() -> None:
+    outcome = Outcome("ok", 0, 100.0, 3.0)
+    outcome.samples = [
+        Sample(100.5, {"jvm": 5}),
+        Sample(101.5, {"jvm": 9}),
+        Sample(102.5, {"jvm": 7}),
+    ]
+    assert outcome.peak_between("jvm", 101.0, 103.0) == 9
+    assert outcome.peak_between("jvm", 200.0, 300.0) is None
+
+
+def test_a_child_within_its_budget_reports_its_memory(tmp_path: Path) -> None:
+    code = "import time; data = bytearray(64 * 2**20); time.sleep(1.2)"
+    outcome = run_measured(
+        [sys.executable, "-c", code],
+        label="t",
+        log_path=tmp_path / "ok.log",
+        budget_seconds=30,
+        interval=0.1,
+        log=lambda _text: None,
+    )
+    assert (outcome.status, outcome.exit_code) == ("ok", 0)
+    assert 1.0 < outcome.wall_seconds < 30
+    assert outcome.peak_rss["python"] >= 64 * 2**20
+
+
+def test_a_child_over_its_budget_is_stopped_with_its_whole_group(tmp_path: Path) -> None:
+    pid_file = tmp_path / "grandchild.pid"
+    code = (
+        "import subprocess, sys, time\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'])\n"
+        f"open({str(pid_file)!r}, 'w').write(str(child.pid))\n"
+        "time.sleep(120)\n"
+    )
+    lines: list[str] = []
+    started = time.monotonic()
+    outcome = run_measured(
+        [sys.executable, "-c", code],
+        label="sleeper",
+        log_path=tmp_path / "slow.log",
+        budget_seconds=1.5,
+        interval=0.1,
+        log=lines.append,
+    )
+    assert outcome.status == "timeout"
+    assert time.monotonic() - started < 20
+    assert any("over the budget" in line for line in lines)
+    grandchild = int(pid_file.read_text())
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and _alive(grandchild):
+        time.sleep(0.1)
+    assert not _alive(grandchild), "the grandchild outlived the budget stop"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def test_a_failing_child_is_reported_failed(tmp_path: Path) -> None:
+    outcome = run_measured(
+        [sys.executable, "-c", "raise SystemExit(3)"],
+        label="f",
+        log_path=tmp_path / "f.log",
+        budget_seconds=30,
+        log=lambda _text: None,
+    )
+    assert (outcome.status, outcome.exit_code) == ("failed", 3)
+
+
+# --- dbt timings -----------------------------------------------------------------------------
+
+
+def _result(unique_id: str, start: str, end: str, seconds: float) -> dict:
+    return {
+        "unique_id": unique_id,
+        "status": "success",
+        "execution_time": seconds,
+        "timing": [
+            {"name": "compile", "started_at": start, "completed_at": start},
+            {"name": "execute", "started_at": start, "completed_at": end},
+        ],
+    }
+
+
+def test_run_results_split_a_run_around_its_nodes() -> None:
+    results = {
+        "results": [
+            _result("model.p.b", "2026-11-25T10:00:12Z", "2026-11-25T10:00:20Z", 8.0),
+            _result("seed.p.a", "2026-11-25T10:00:10Z", "2026-11-25T10:00:14Z", 4.0),
+            {"unique_id": "model.p.skipped", "status": "skipped", "timing": []},
+            # exposures are listed (no-op, with timings) but run nothing
+            {
+                **_result("exposure.p.e", "2026-11-25T10:00:21Z", "2026-11-25T10:00:21Z", 0.0),
+                "status": "no-op",
+            },
+        ]
+    }
+    nodes = node_timings(results)
+    assert [(node.name, node.resource_type) for node in nodes] == [("a", "seed"), ("b", "model")]
+    process_start = nodes[0].started_at - 25.0
+    split = breakdown(nodes, process_start, wall=40.0)
+    assert (split.startup, split.node_span, split.node_seconds, split.exit) == (
+        25.0,
+        10.0,
+        12.0,
+        5.0,
+    )
+    assert breakdown([], process_start, 7.0).startup == 7.0
+
+
+# --- report ----------------------------------------------------------------------------------
+
+
+def _case(name: str, actions: int, skew: str, dbt: float, baseline: float) -> dict:
+    return {
+        "name": name,
+        "actions": actions,
+        "skew": {"kind": skew, "share": 0.3},
+        "dbt": {"status": "ok", "wall_seconds": dbt, "actions_per_second": 1, "peak_rss_mib": {}},
+        "baseline": {
+            "status": "ok",
+            "wall_seconds": baseline,
+            "actions_per_second": 1,
+            "peak_rss_mib": {},
+        },
+    }
+
+
+def test_derived_ratios_and_targets() -> None:
+    bench = {
+        "overhead": {"actions": 10_000, "dbt": {"status": "ok", "wall_seconds": 30.0}},
+        "cases": [
+            _case("1M-uniform", 1_000_000, "none", 40.0, 50.0),
+            _case("10M-uniform", 10_000_000, "none", 140.0, 120.0),
+            _case("10M-category30", 10_000_000, "category", 168.0, 130.0),
+        ],
+        "stream": {
+            "rates": [
+                {
+                    "rate": 20_000,
+                    "batches": 9,
+                    "lines": 400_000,
+                    "batch_seconds": {"median": 1.5, "max": 1.9},
+                    "sustained": True,
+                    "latency": {"p50": 3.0, "p95": 6.0, "max": 7.0},
+                }
+            ],
+            "highest_sustained_rate": 20_000,
+            "latency_at_highest_sustained": {"p95": 6.0},
+        },
+    }
+    report.derive(bench)
+    small, big, skewed = bench["cases"]
+    assert small["dbt"]["net_seconds_per_million_actions"] == 10.0
+    assert big["dbt"]["net_seconds_per_million_actions"] == 11.0
+    assert small["dbt_to_baseline"] == 0.8
+    assert skewed["skewed_to_uniform"] == 1.2
+    verdicts = {item["target"]: item["met"] for item in report.targets(bench)}
+    assert verdicts["full offline build at 10M-uniform under 2 minutes"] is False
+    assert verdicts["dbt not slower than the baseline (1M-uniform)"] is True
+    assert verdicts["dbt not slower than the baseline (10M-uniform)"] is False
+    assert verdicts["net cost per million actions flat within 20% across scales"] is True
+    assert verdicts["skewed within 1.3x of uniform (10M-category30)"] is True
+    assert verdicts["streaming: 20k clicks/s sustained, end-to-end latency under 5 s"] is False
+    text = report.markdown({**bench, "targets": report.targets(bench)})
+    assert "| 10M-category30 | dbt build | ok | 168.0 |" in text
+    assert "| 20,000 | 9 | 400,000 | 1.5 | 1.9 | yes | 3.0 | 6.0 | 7.0 |" in text
+    assert "| skewed within 1.3x of uniform (10M-category30) | 1.20x | met |" in text
+
+
+def test_a_stopped_part_is_no_figure_for_a_target() -> None:
+    bench = {"cases": [_case("10M-uniform", 10_000_000, "none", 900.0, 100.0)]}
+    bench["cases"][0]["dbt"]["status"] = "timeout"
+    report.derive(bench)
+    assert "dbt_to_baseline" not in bench["cases"][0]
+    wall = next(item for item in report.targets(bench) if "2 minutes" in item["target"])
+    assert (wall["met"], wall["figure"]) == (None, "900 s (timeout)")
+
+
+# --- stream figures --------------------------------------------------------------------------
+
+
+def test_file_latencies_follow_the_batches_that_counted_them() -> None:
+    files = [
+        LandedFile(100.0, 10),
+        LandedFile(101.0, 10),
+        LandedFile(102.0, 10),
+        LandedFile(103.0, 5),
+    ]
+    batches = [
+        FinishedBatch(0, ended_at=101.5, input_lines=10, duration_seconds=1.0),
+        FinishedBatch(1, ended_at=104.0, input_lines=20, duration_seconds=1.5),
+    ]
+    assert file_latencies(files, batches) == [1.5, 3.0, 2.0, None]
+
+
+def test_a_rate_is_sustained_when_steady_batches_fit_the_trigger() -> None:
+    files = [LandedFile(100.0 + second, 100) for second in range(6)]
+    batches = [
+        FinishedBatch(0, ended_at=104.0, input_lines=200, duration_seconds=3.5),  # warm-up
+        FinishedBatch(1, ended_at=106.0, input_lines=200, duration_seconds=1.5),
+        FinishedBatch(2, ended_at=108.0, input_lines=200, duration_seconds=1.8),
+    ]
+    summary = rate_summary(100, 2.0, files, batches, warmup_until=102.0)
+    assert summary["sustained"] is True
+    assert summary["batch_seconds"] == {"median": 1.65, "max": 1.8}
+    # files of 102..105 counted at 106, 106, 108, 108
+    assert summary["latency"] == {"p50": 3.0, "p95": 4.0, "max": 4.0, "files": 4}
+    slow = rate_summary(100, 1.5, files, batches, warmup_until=102.0)
+    assert slow["sustained"] is False
+    assert highest_sustained([summary, {**slow, "rate": 200}]) == summary
+    assert highest_sustained([slow]) is None
+    assert percentile([5.0, 1.0, 3.0, 2.0, 4.0], 0.95) == 5.0
+    assert percentile([5.0, 1.0, 3.0, 2.0, 4.0], 0.5) == 3.0
+
+
+def test_a_file_never_counted_fails_the_rate() -> None:
+    files = [LandedFile(100.0, 10), LandedFile(101.0, 10)]
+    batches = [FinishedBatch(0, ended_at=102.0, input_lines=10, duration_seconds=0.5)]
+    summary = rate_summary(10, 2.0, files, batches, warmup_until=0.0)
+    assert (summary["sustained"], summary["files_not_counted"]) == (False, 1)
+
+
+# --- mart comparison -------------------------------------------------------------------------
+
+
+def test_marts_compare_by_rows_not_by_order_or_integer_width() -> None:
+    dbt = pd.DataFrame({"rank": pd.array([1, 2], dtype="int32"), "id": ["a", "b"], "r": [0.1, 0.2]})
+    baseline = pd.DataFrame({"r": [0.2, 0.1 + 1e-12], "id": ["b", "a"], "rank": [2, 1]})
+    assert frame_differences("m", dbt, baseline) == []
+    changed = baseline.assign(rank=[2, 3])
+    assert frame_differences("m", dbt, changed) == [
+        "m: row 0 (in sorted order) differs in rank: dbt 1, baseline 3"
+    ]
+    assert frame_differences("m", dbt, baseline.assign(r=[0.2, 0.11])) != []
+    assert "columns differ" in frame_differences("m", dbt, baseline.drop(columns="r"))[0]
+    assert frame_differences("m", dbt, baseline.head(1)) == ["m: dbt has 2 rows, the baseline 1"]
+    nulls = pd.DataFrame({"id": ["a", None], "r": [None, 1.0]})
+    assert frame_differences("m", nulls, nulls.iloc[::-1]) == []
+
+
+def test_the_bench_command_is_registered() -> None:
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "ecom"), "bench", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ},
+    )
+    assert result.returncode == 0
+    assert "--quick" in result.stdout and "--budget" in result.stdout
+    bad = subprocess.run(
+        [str(Path(sys.executable).parent / "ecom"), "bench", "--scales", "ten"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert bad.returncode == 2
+    assert "a scale is a number of actions" in bad.stderr
