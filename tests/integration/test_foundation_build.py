@@ -182,20 +182,3 @@ def test_missing_raw_dir_says_what_to_do(dbt_project: DbtProject, module_dir: Pa
     assert not run.success
     assert "Raw dataset 'user_info' not found at" in run.text()
     assert "ecom generate" in run.text()
-
-
-def test_bad_task_parameter_stops_before_anything_is_written(
-    dbt_project: DbtProject, module_dir: Path, spark
-) -> None:
-    fresh = DbtProject(
-        project_dir=dbt_project.project_dir,
-        raw_dir=dbt_project.raw_dir,
-        schema=dbt_project.schema + "_bad",
-        target_path=module_dir / "target-bad",
-    )
-    run = fresh.invoke("build", vars={"sex": "other"})
-    assert not run.success
-    message = str(run.exception)
-    assert 'Invalid task parameter `sex`: got "other"' in message
-    assert "'male', 'female'" in message
-    assert not spark.catalog.databaseExists(fresh.schema)

@@ -20,11 +20,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from ecom_analytics.generator.config import GenerateConfig
-from ecom_analytics.generator.pipeline import generate
 from tests.dbt_harness import DbtProject
 from tests.integration import spec_reference as spec
 from tests.integration.test_foundation_build import clean_actions, raw_actions
+from tests.project_build import generate_data
 
 pytestmark = [pytest.mark.spark, pytest.mark.dbt]
 
@@ -98,19 +97,7 @@ def of_task(frame: pd.DataFrame, mart: str, task_id: str) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def runs(dbt_project: DbtProject, spark) -> Runs:
-    generate(
-        GenerateConfig(
-            raw_dir=dbt_project.raw_dir,
-            ad_click_dir=dbt_project.raw_dir.parent / "ad_clicks",
-            seed=7,
-            days=3,
-            users=200,
-            sessions_per_day=150,
-            actions_per_session=8,
-            dirt_share=0.02,
-        ),
-        progress=False,
-    )
+    generate_data(dbt_project.raw_dir, dbt_project.raw_dir.parent / "ad_clicks")
     # dbt unit tests do not read the data: test_foundation_build's full build runs them all
     no_unit_tests = ("--exclude-resource-type", "unit_test")
     dbt_project.build(*no_unit_tests)
@@ -290,6 +277,7 @@ BAD_PARAMETERS = [
     ({"target_page_flow": "1,two,3"}, "target_page_flow", "non-negative whole numbers"),
     ({"target_page_flow": [4]}, "target_page_flow", "at least two page ids"),
     ({"extract_sessions": -5}, "extract_sessions", "a whole number from 0 to"),
+    ({"sex": "other"}, "sex", "got \"other\"; expected 'male', 'female'"),
 ]
 
 
