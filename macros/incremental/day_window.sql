@@ -54,11 +54,12 @@
     built whole, else `date_expr` within the window. `upstream` is the relation the model reads
     and `date_expr` a date-typed expression over its columns (in mode 'newest' the window ends
     on its newest day). With include_undated, rows whose `date_expr` is null are kept too, so a
-    model can rebuild its partition of undated rows on every run. -#}
-{% macro day_window_filter(upstream, date_expr, include_undated=false) %}
+    model can rebuild its partition of undated rows on every run. A model that filters a second
+    input by the same window passes announce=false there, so the window is logged once. -#}
+{% macro day_window_filter(upstream, date_expr, include_undated=false, announce=true) %}
     {%- set window = day_window() -%}
     {#- unit tests render models too: log only for real builds -#}
-    {%- set logging = execute and model.resource_type != 'unit_test' -%}
+    {%- set logging = announce and execute and model.resource_type != 'unit_test' -%}
     {%- if not is_incremental() -%}
         {%- if logging -%}
             {%- do log(model.name ~ ": building every day (first build or --full-refresh)",
@@ -73,8 +74,10 @@
             'select cast(max(' ~ date_expr ~ ') as string) from ' ~ upstream
         ).columns[0].values()[0] -%}
         {%- if newest is none -%}
-            {%- do log(model.name ~ ": no dated rows in " ~ upstream ~ ", no day to rebuild",
-                   info=true) -%}
+            {%- if logging -%}
+                {%- do log(model.name ~ ": no dated rows in " ~ upstream ~ ", no day to rebuild",
+                       info=true) -%}
+            {%- endif -%}
             {{ return('(' ~ date_expr ~ ' is null)' if include_undated else 'false') }}
         {%- endif -%}
         {%- set end_date = newest -%}

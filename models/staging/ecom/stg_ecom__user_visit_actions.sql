@@ -12,8 +12,17 @@
     Incremental by day (macros/incremental/day_window.sql): a run rebuilds the `action_date`
     partitions of its window and reads only those days' raw folders. A clean row's raw `date`
     is its `action_date`, and duplicates are found within a day, so the days are independent.
+
+    Exact copies are numbered here, among the rows that pass every other rule (a broken row is
+    quarantined for what breaks it, copies or not): the first copy is kept, with the number of
+    copies in `raw_copies`, and stg_ecom__quarantined_actions quarantines the others from that
+    count without numbering all rows again.
 -#}
 {%- set actions = ref('base_ecom__user_visit_actions') -%}
+{#- Identical raw rows share their day, so leading with `action_date` groups them the same; the
+    window then sorts by the day, which is the order the day-partitioned write needs, and Spark
+    does not sort the rows a second time to write them. -#}
+{%- set copies = 'partition by action_date, ' ~ raw_action_columns() | join(', ') -%}
 
 with
 
@@ -22,9 +31,23 @@ validated as (
     where {{ day_window_filter(actions, parse_date('raw_date')) }}
 ),
 
-clean as (
+passed as (
     select * from validated
     where quarantine_reason is null
+),
+
+numbered as (
+    select
+        *,
+        -- exact copies are identical, so which one is first does not matter
+        row_number() over ({{ copies }} order by raw_action_time) as copy_number,
+        count(*) over ({{ copies }}) as raw_copies
+    from passed
+),
+
+clean as (
+    select * from numbered
+    where copy_number = 1
 ),
 
 final as (
@@ -47,6 +70,7 @@ final as (
         {{ split_id_list('order_product_ids') }} as order_product_ids,
         {{ split_id_list('pay_category_ids') }} as pay_category_ids,
         {{ split_id_list('pay_product_ids') }} as pay_product_ids,
+        raw_copies,
         action_time,
         action_date
     from clean
