@@ -1,7 +1,8 @@
 {#-
     The raw columns of an action as base_ecom__user_visit_actions names them (`raw_<column>`, the
-    value as text). Two raw rows are exact copies when all of them are equal: the staging models
-    number the copies with a window partitioned by this list.
+    value as text). Two raw rows are exact copies when all of them are equal:
+    stg_ecom__user_visit_actions numbers the copies by a `row_hash` of this list, and
+    stg_ecom__quarantined_actions numbers its candidate rows by the list itself.
 -#}
 {% macro raw_action_columns() %}
     {{- return([

@@ -19,10 +19,17 @@
     count without numbering all rows again.
 -#}
 {%- set actions = ref('base_ecom__user_visit_actions') -%}
-{#- Identical raw rows share their day, so leading with `action_date` groups them the same; the
-    window then sorts by the day, which is the order the day-partitioned write needs, and Spark
-    does not sort the rows a second time to write them. -#}
-{%- set copies = 'partition by action_date, ' ~ raw_action_columns() | join(', ') -%}
+{#- Copies are rows with the same raw text. Instead of the 13 raw texts, the window is keyed by
+    one 64-bit hash of them (row_hash: nulls kept in place) next to the typed values, so the
+    shuffle carries the typed columns only and the sort compares numbers: a hash collision
+    could only join rows whose every typed value is the same too (odds about 1 in 2^64). It
+    leads with `action_date`, the order the day-partitioned write needs, so Spark does not sort
+    the rows a second time to write them. -#}
+{%- set copies = 'partition by ' ~ [
+    'action_date', 'raw_row_hash', 'session_id', 'action_time', 'page_id', 'user_id', 'city_id',
+    'search_keyword', 'click_category_id', 'click_product_id', 'order_category_ids',
+    'order_product_ids', 'pay_category_ids', 'pay_product_ids',
+] | join(', ') -%}
 
 with
 
@@ -32,7 +39,10 @@ validated as (
 ),
 
 passed as (
-    select * from validated
+    select
+        *,
+        {{ row_hash(raw_action_columns()) }} as raw_row_hash
+    from validated
     where quarantine_reason is null
 ),
 
@@ -40,7 +50,7 @@ numbered as (
     select
         *,
         -- exact copies are identical, so which one is first does not matter
-        row_number() over ({{ copies }} order by raw_action_time) as copy_number,
+        row_number() over ({{ copies }} order by action_time) as copy_number,
         count(*) over ({{ copies }}) as raw_copies
     from passed
 ),
