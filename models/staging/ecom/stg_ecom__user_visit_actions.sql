@@ -20,11 +20,11 @@
 -#}
 {%- set actions = ref('base_ecom__user_visit_actions') -%}
 {#- Copies are rows with the same raw text. Instead of the 13 raw texts, the window is keyed by
-    one 64-bit hash of them (row_hash: nulls kept in place) next to the typed values, so the
-    shuffle carries the typed columns only and the sort compares numbers: a hash collision
-    could only join rows whose every typed value is the same too (odds about 1 in 2^64). It
-    leads with `action_date`, the order the day-partitioned write needs, so Spark does not sort
-    the rows a second time to write them. -#}
+    one hash of them (row_hash: 64 bits on Spark, nulls kept in place) next to the typed values,
+    so the shuffle carries the typed columns only and the sort mostly compares one number; a
+    hash collision could only join rows whose every typed value is the same too (odds about 1
+    in 2^64). It leads with `action_date`, the order the day-partitioned write needs, so Spark
+    does not sort the rows a second time to write them. -#}
 {%- set copies = 'partition by ' ~ [
     'action_date', 'raw_row_hash', 'session_id', 'action_time', 'page_id', 'user_id', 'city_id',
     'search_keyword', 'click_category_id', 'click_product_id', 'order_category_ids',
