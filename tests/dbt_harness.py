@@ -32,6 +32,8 @@ class DbtInvocation:
     exception: BaseException | None
     results: list[Any]
     messages: list[str]
+    # every statement dbt sent, as (connection name, e.g. `model.ecom_analytics.<model>`, SQL)
+    queries: list[tuple[str, str]] = field(default_factory=list)
 
     def statuses(self) -> dict[str, str]:
         """Node name -> status (`success`, `pass`, `warn`, `error`, `fail`, `skipped`)."""
@@ -62,10 +64,13 @@ class DbtProject:
         from dbt.cli.main import dbtRunner
 
         messages: list[str] = []
+        queries: list[tuple[str, str]] = []
 
         def collect(event: Any) -> None:
             if event.info.level in ("info", "warn", "error"):
                 messages.append(event.info.msg)
+            elif event.info.name == "SQLQuery":
+                queries.append((event.data.conn_name, event.data.sql))
 
         argv = [
             *args,
@@ -81,7 +86,7 @@ class DbtProject:
         with environment(ECOM_RAW_DIR=str(self.raw_dir), ECOM_SCHEMA=self.schema, **self.env):
             outcome = dbtRunner(callbacks=[collect]).invoke(argv)
         results = list(getattr(outcome.result, "results", None) or [])
-        return DbtInvocation(outcome.success, outcome.exception, results, messages)
+        return DbtInvocation(outcome.success, outcome.exception, results, messages, queries)
 
     def build(self, *args: str, vars: Mapping[str, Any] | None = None) -> DbtInvocation:
         """`dbt build`, failing the test with dbt's own messages when anything fails."""

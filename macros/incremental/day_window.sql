@@ -11,8 +11,9 @@
     day is built and the vars are not used. `run_date` and the backfill range exclude each
     other; a bad value stops the invocation at parse time with one line naming the var.
 
-    A model filters what it reads with day_window_filter(), so a daily run reads one day: on the
-    raw `date` (a Hive partition folder) Spark prunes the folders of other days, and on a table
+    A model filters what it reads with day_window_filter() (several inputs: day_window_bounds()
+    once, then day_window_predicate() per input), so a daily run reads one day: on the raw
+    `date` (a Hive partition folder) Spark prunes the folders of other days, and on a table
     partitioned by `action_date` the partitions of other days.
 #}
 
@@ -50,37 +51,37 @@
 {% endmacro %}
 
 
-{#- A SQL predicate that keeps the rows of the days this run rebuilds: `true` when the model is
-    built whole, else `date_expr` within the window. `upstream` is the relation the model reads
-    and `date_expr` a date-typed expression over its columns (in mode 'newest' the window ends
-    on its newest day). With include_undated, rows whose `date_expr` is null are kept too, so a
-    model can rebuild its partition of undated rows on every run. A model that filters a second
-    input by the same window passes announce=false there, so the window is logged once. -#}
-{% macro day_window_filter(upstream, date_expr, include_undated=false, announce=true) %}
+{#- The days this run rebuilds, resolved once per model: a dict of `whole` (true: the model is
+    built whole, every day), `start_date` and `end_date` ('yyyy-MM-dd'; none when not whole and
+    in mode 'newest' `upstream` holds no dated row). `upstream` is the relation the model reads
+    and `date_expr` a date-typed expression over its columns: in mode 'newest' the window ends
+    on its newest day (one query). Logs the window once; `include_undated` only words the log
+    (the predicate keeps the undated rows, see day_window_predicate). A model that filters
+    several inputs by one window resolves it here once and renders a predicate per input. -#}
+{% macro day_window_bounds(upstream, date_expr, include_undated=false) %}
     {%- set window = day_window() -%}
     {#- unit tests render models too: log only for real builds -#}
-    {%- set logging = announce and execute and model.resource_type != 'unit_test' -%}
+    {%- set logging = execute and model.resource_type != 'unit_test' -%}
     {%- if not is_incremental() -%}
         {%- if logging -%}
             {%- do log(model.name ~ ": building every day (first build or --full-refresh)",
                    info=true) -%}
         {%- endif -%}
-        {{ return('true') }}
+        {{ return({'whole': true, 'start_date': none, 'end_date': none}) }}
     {%- endif -%}
     {#- is_incremental() is false while parsing, so from here on queries may run -#}
     {%- set end_date = window.end_date -%}
     {%- if window.mode == 'newest' -%}
-        {%- set newest = run_query(
+        {%- set end_date = run_query(
             'select cast(max(' ~ date_expr ~ ') as string) from ' ~ upstream
         ).columns[0].values()[0] -%}
-        {%- if newest is none -%}
+        {%- if end_date is none -%}
             {%- if logging -%}
                 {%- do log(model.name ~ ": no dated rows in " ~ upstream ~ ", no day to rebuild",
                        info=true) -%}
             {%- endif -%}
-            {{ return('(' ~ date_expr ~ ' is null)' if include_undated else 'false') }}
+            {{ return({'whole': false, 'start_date': none, 'end_date': none}) }}
         {%- endif -%}
-        {%- set end_date = newest -%}
     {%- endif -%}
     {%- set start_date = (
         modules.datetime.datetime.strptime(window.start_date or end_date, '%Y-%m-%d').date()
@@ -92,10 +93,31 @@
                ~ " (" ~ window.mode ~ (", lookback " ~ window.lookback_days ~ " days"
                    if window.lookback_days else "") ~ ")", info=true) -%}
     {%- endif -%}
-    {%- set predicate = date_expr ~ ' between ' ~ sql_value(start_date, 'date')
-        ~ ' and ' ~ sql_value(end_date, 'date') -%}
-    {%- if include_undated -%}
-        {%- set predicate = predicate ~ ' or ' ~ date_expr ~ ' is null' -%}
+    {{ return({'whole': false, 'start_date': start_date, 'end_date': end_date}) }}
+{% endmacro %}
+
+
+{#- A SQL predicate that keeps the rows of the days in `bounds` (from day_window_bounds):
+    `true` when the model is built whole, else `date_expr` within the days. With
+    include_undated, rows whose `date_expr` is null are kept too, so a model can rebuild its
+    partition of undated rows on every run. -#}
+{% macro day_window_predicate(bounds, date_expr, include_undated=false) %}
+    {%- if bounds.whole -%}
+        {{ return('true') }}
     {%- endif -%}
-    {{ return('(' ~ predicate ~ ')') }}
+    {%- set undated = date_expr ~ ' is null' -%}
+    {%- if bounds.end_date is none -%}
+        {{ return('(' ~ undated ~ ')' if include_undated else 'false') }}
+    {%- endif -%}
+    {%- set predicate = date_expr ~ ' between ' ~ sql_value(bounds.start_date, 'date')
+        ~ ' and ' ~ sql_value(bounds.end_date, 'date') -%}
+    {{ return('(' ~ predicate ~ (' or ' ~ undated if include_undated else '') ~ ')') }}
+{% endmacro %}
+
+
+{#- The predicate a day-grained model puts on its one input: day_window_bounds of `upstream`
+    rendered by day_window_predicate over `date_expr`. -#}
+{% macro day_window_filter(upstream, date_expr, include_undated=false) %}
+    {%- set bounds = day_window_bounds(upstream, date_expr, include_undated) -%}
+    {{ return(day_window_predicate(bounds, date_expr, include_undated)) }}
 {% endmacro %}

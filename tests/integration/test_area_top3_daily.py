@@ -321,6 +321,15 @@ def runs(dbt_project: DbtProject, generated: Path, spark) -> dict[str, Any]:
         for result in newest.results
         if result.node.resource_type == "model"
     }
+    # the statements that looked for the newest day, per model
+    record["newest_day_queries"] = {
+        model: [
+            sql
+            for connection, sql in newest.queries
+            if connection.endswith(f".{model}") and "max(" in sql.lower()
+        ]
+        for model in DAY_MODELS
+    }
     record["before_late"] = actual_top3(spark, dbt_project)
     record["raw_before_late"] = clean_actions(raw_actions(raw_dir))
 
@@ -367,6 +376,10 @@ def test_a_daily_run_reads_one_day_of_each_input(runs: dict[str, Any], generated
     assert quarantine_scans["stg_ecom__user_visit_actions"][0] == 1
     assert scans["int_product_clicks_enriched"]["stg_ecom__user_visit_actions"][0] == 1
     assert scans["area_top3_products"]["int_product_clicks_enriched"][0] == 1
+    # each model asks for its newest day once, also the quarantine with its two inputs
+    assert {model: len(sql) for model, sql in runs["newest_day_queries"].items()} == dict.fromkeys(
+        DAY_MODELS, 1
+    )
 
 
 def test_lookback_picks_up_late_data_and_undated_rows(

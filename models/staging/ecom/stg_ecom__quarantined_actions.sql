@@ -23,12 +23,14 @@
 {%- set actions = ref('base_ecom__user_visit_actions') -%}
 {%- set clean_actions = ref('stg_ecom__user_visit_actions') -%}
 {%- set copies = 'partition by ' ~ raw_action_columns() | join(', ') -%}
+{#- one window for both inputs: in a daily run without vars, one query for the newest raw day -#}
+{%- set days = day_window_bounds(actions, parse_date('raw_date'), include_undated=true) -%}
 
 with
 
 validated as (
     select * from {{ actions }}
-    where {{ day_window_filter(actions, parse_date('raw_date'), include_undated=true) }}
+    where {{ day_window_predicate(days, parse_date('raw_date'), include_undated=true) }}
 ),
 
 copied_actions as (
@@ -42,7 +44,7 @@ copied_actions as (
     from {{ clean_actions }}
     where
         raw_copies > 1
-        and {{ day_window_filter(actions, 'action_date', announce=false) }}
+        and {{ day_window_predicate(days, 'action_date') }}
 ),
 
 candidates as (
