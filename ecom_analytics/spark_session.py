@@ -43,7 +43,8 @@ def local_spark_conf(
             f"jdbc:derby:;databaseName={warehouse}/metastore_db;create=true"
         ),
         "spark.driver.extraJavaOptions": (
-            f"-Dderby.stream.error.file={warehouse}/derby.log"
+            "-XX:+UseParallelGC"
+            f" -Dderby.stream.error.file={warehouse}/derby.log"
             " -Dlog4j2.configurationFile=conf/log4j2.properties"
         ),
         "spark.driver.bindAddress": "127.0.0.1",
