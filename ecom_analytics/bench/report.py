@@ -27,11 +27,13 @@ def mib(value: int | None) -> float | None:
 
 def outcome_figures(outcome: Outcome, actions: int) -> dict[str, Any]:
     """Status, wall seconds, actions per second and peak memory of one child run."""
+    # the rate from the reported seconds, so that the report's own figures divide out
+    wall_seconds = round(outcome.wall_seconds, 2)
     return {
         "status": outcome.status,
         "exit_code": outcome.exit_code,
-        "wall_seconds": round(outcome.wall_seconds, 2),
-        "actions_per_second": round(actions / outcome.wall_seconds) if outcome.wall_seconds else 0,
+        "wall_seconds": wall_seconds,
+        "actions_per_second": round(actions / wall_seconds) if wall_seconds else 0,
         "peak_rss_mib": {role: mib(value) for role, value in sorted(outcome.peak_rss.items())},
         "mean_load": None if outcome.mean_load is None else round(outcome.mean_load, 2),
     }

@@ -190,6 +190,15 @@ def test_peak_between_reads_the_samples_of_an_interval() -> None:
     assert outcome.peak_between("jvm", 200.0, 300.0) is None
 
 
+def test_the_rate_divides_out_of_the_reported_seconds() -> None:
+    # 20031 actions / 83.2851 s rounds to 241 per second, / 83.29 s (the reported seconds) to 240
+    figures = report.outcome_figures(Outcome("ok", 0, 100.0, 83.2851), 20031)
+    assert figures["wall_seconds"] == 83.29
+    assert figures["actions_per_second"] == round(20031 / 83.29) == 240
+    # a run that reports no time reports no rate, rather than dividing by zero
+    assert report.outcome_figures(Outcome("failed", 1, 100.0, 0.001), 5)["actions_per_second"] == 0
+
+
 def test_a_child_within_its_budget_reports_its_memory(tmp_path: Path) -> None:
     code = "import time; data = bytearray(64 * 2**20); time.sleep(1.2)"
     outcome = run_measured(
