@@ -53,6 +53,7 @@ def local_spark_conf(
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.shuffle.partitions": env("ECOM_SHUFFLE_PARTITIONS", "8"),
         "spark.sql.adaptive.enabled": "true",
+        "spark.sql.execution.useObjectHashAggregateExec": "false",
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
         "spark.sql.hive.metastorePartitionPruningFallbackOnException": "true",

@@ -2,7 +2,8 @@
     Makes the raw Parquet datasets under $ECOM_RAW_DIR queryable as dbt sources, with no manual
     step: called from `on-run-start`, it (re)creates one view per source table that declares
     `meta.raw_dataset`, pointing at `$ECOM_RAW_DIR/<raw_dataset>` (Hive-style `date=...`
-    partition folders are discovered, and new files show up without any refresh). It then checks
+    partition folders are discovered, and new files show up without any refresh), with where
+    each row came from (`source_file_path`, `source_row_index`; Parquet only). It then checks
     each dataset's columns against the source's documented columns, so a wrong folder or file
     fails here with a message that says what is missing, not deep inside a model.
 #}
@@ -31,12 +32,18 @@
                 ~ "/ as described in the README (Use your own data)."
             ) -%}
         {%- endif -%}
+        {%- set file_format = source_node.meta.get('file_format', 'parquet') -%}
+        {%- if file_format != 'parquet' -%}
+            {%- do exceptions.raise_compiler_error(
+                "Raw dataset '" ~ dataset ~ "' is declared as " ~ file_format ~ "; raw datasets"
+                ~ " are Parquet (SPEC 1.1), whose rows staging can tell apart by their place in"
+                ~ " the file. Convert the files to Parquet."
+            ) -%}
+        {%- endif -%}
         {%- set relation = api.Relation.create(
             schema=source_node.schema, identifier=source_node.identifier, type='view'
         ) -%}
-        {%- do run_query(create_path_view(
-            relation, location, source_node.meta.get('file_format', 'parquet')
-        )) -%}
+        {%- do run_query(create_path_view(relation, location, file_format)) -%}
         {%- do check_raw_columns(relation, source_node, location) -%}
         {{ log("Raw source " ~ relation ~ " -> " ~ location, info=False) }}
     {%- endfor -%}
@@ -84,7 +91,14 @@
     ) -%}
 {% endmacro %}
 
+{#- Spark: besides the files' columns, where each row came from (`source_file_path`,
+    `source_row_index`, from Spark's hidden `_metadata` column, which a view does not pass on
+    unless it selects it): the staging models tell identical raw rows apart by it. -#}
 {% macro spark__create_path_view(relation, location, file_format) %}
     create or replace view {{ relation }} as
-    select * from {{ file_format }}.`{{ location | replace('`', '``') }}`
+    select
+        *,
+        _metadata.file_path as source_file_path,
+        _metadata.row_index as source_row_index
+    from {{ file_format }}.`{{ location | replace('`', '``') }}`
 {% endmacro %}

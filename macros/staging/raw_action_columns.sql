@@ -1,14 +1,26 @@
 {#-
-    The raw columns of an action as base_ecom__user_visit_actions names them (`raw_<column>`, the
-    value as text). Two raw rows are exact copies when all of them are equal:
-    stg_ecom__user_visit_actions numbers the copies by a `row_hash` of this list, and
-    stg_ecom__quarantined_actions numbers its candidate rows by the list itself.
+    The columns of a raw action as the source gives them (SPEC 1.1, in file order). Two raw rows
+    are exact copies when all of them are equal: base_ecom__user_visit_actions hashes them
+    (`raw_row_hash`, in their own types, so typed files are not turned into text first).
+-#}
+{% macro source_action_columns() %}
+    {{- return([
+        'date', 'user_id', 'session_id', 'page_id', 'action_time', 'search_keyword',
+        'click_category_id', 'click_product_id', 'order_category_ids', 'order_product_ids',
+        'pay_category_ids', 'pay_product_ids', 'city_id',
+    ]) -}}
+{% endmacro %}
+
+
+{#-
+    The same columns as base_ecom__user_visit_actions names their values as text
+    (`raw_<column>`), kept for the quarantine: stg_ecom__quarantined_actions numbers its few
+    candidate copies by them.
 -#}
 {% macro raw_action_columns() %}
-    {{- return([
-        'raw_date', 'raw_user_id', 'raw_session_id', 'raw_page_id', 'raw_action_time',
-        'raw_search_keyword', 'raw_click_category_id', 'raw_click_product_id',
-        'raw_order_category_ids', 'raw_order_product_ids', 'raw_pay_category_ids',
-        'raw_pay_product_ids', 'raw_city_id',
-    ]) -}}
+    {%- set names = [] -%}
+    {%- for column in source_action_columns() -%}
+        {%- do names.append('raw_' ~ column) -%}
+    {%- endfor -%}
+    {{- return(names) -}}
 {% endmacro %}

@@ -48,9 +48,10 @@
 {% macro default__row_hash(columns) -%}
     {%- set parts = [] -%}
     {%- for column in columns -%}
+        {%- set text = 'cast(' ~ column ~ ' as ' ~ dbt.type_string() ~ ')' -%}
         {%- do parts.append(
-            'coalesce(cast(' ~ dbt.length(column) ~ ' as ' ~ dbt.type_string() ~ ") || ':' || "
-            ~ column ~ ", '-')"
+            'coalesce(cast(' ~ dbt.length(text) ~ ' as ' ~ dbt.type_string() ~ ") || ':' || "
+            ~ text ~ ", '-')"
         ) -%}
     {%- endfor -%}
     {{ dbt.hash(dbt.concat(parts)) }}

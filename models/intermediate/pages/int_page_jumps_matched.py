@@ -5,23 +5,16 @@ are ordered by `action_time`, ties by `page_id`, and each pair of consecutive ac
 a -> b. One row per step k of the flow p1..pn: the jumps p_k -> p_(k+1), and the actions on p_k
 (the base of step 1). The jumps come from int_sessions_sliced, which holds each session's pages
 in action order (`page_ids`, in-range actions only): pairing neighbours there needs no second
-shuffle of the actions by session. DataFrame operations only: array functions, a broadcast semi
-join and aggregates; which jumps a flow asks for comes from python_udfs.page_flow.
+shuffle of the actions by session. A flow asks for a handful of jumps and pages, so one
+aggregation over the sessions sums, per session, how many of its jumps are each asked-for pair
+and how many of its pages each asked-for page: no row per jump, no join, no shuffle. Which
+jumps a flow asks for comes from python_udfs.page_flow.
 """
 
 from pyspark.sql import functions as F
-from pyspark.sql.types import IntegerType, LongType, StructField, StructType
 
 from python_udfs.page_flow import flow_steps
 
-STEPS_SCHEMA = StructType(
-    [
-        StructField("step", IntegerType(), nullable=False),
-        StructField("from_page_id", LongType(), nullable=False),
-        StructField("to_page_id", LongType(), nullable=False),
-    ]
-)
-PAIR = ["from_page_id", "to_page_id"]
 # each page with the next one of its session: (p1, p2), (p2, p3), ... for pages p1..pn
 NEIGHBOURS = (
     "zip_with(slice(page_ids, 1, size(page_ids) - 1), slice(page_ids, 2, size(page_ids) - 1),"
@@ -29,39 +22,47 @@ NEIGHBOURS = (
 )
 
 
+def is_jump(from_page_id, to_page_id):
+    """Predicate on a jump struct: it leaves `from_page_id` for `to_page_id`."""
+    return lambda jump: (jump.from_page_id == from_page_id) & (jump.to_page_id == to_page_id)
+
+
+def is_page(page_id):
+    """Predicate on a page id: it is `page_id`."""
+    return lambda page: page == page_id
+
+
+def total(array_column, predicate, name):
+    """Aggregate: over all sessions, the entries of `array_column` that meet `predicate` (0 when
+    there is no session)."""
+    return F.coalesce(F.sum(F.size(F.filter(array_column, predicate))), F.lit(0)).alias(name)
+
+
 def model(dbt, session):
     dbt.config(materialized="table")
 
     task = dbt.ref("int_task_parameters").first()
-    sessions = dbt.ref("int_sessions_sliced").select("page_ids")
+    steps = flow_steps(task.target_page_flow)
+    pairs = sorted({(step.from_page_id, step.to_page_id) for step in steps})
+    pages = sorted({step.from_page_id for step in steps})
+    jump_column = {pair: f"jumps_{index}" for index, pair in enumerate(pairs)}
+    page_column = {page: f"actions_{index}" for index, page in enumerate(pages)}
 
-    steps = session.createDataFrame(
-        [(s.step, s.from_page_id, s.to_page_id) for s in flow_steps(task.target_page_flow)],
-        STEPS_SCHEMA,
+    sessions = dbt.ref("int_sessions_sliced").select(F.expr(NEIGHBOURS).alias("jumps"), "page_ids")
+    totals = sessions.agg(
+        *(total("jumps", is_jump(*pair), name) for pair, name in jump_column.items()),
+        *(total("page_ids", is_page(page), name) for page, name in page_column.items()),
     )
-    flow_pages = sorted({int(page) for page in task.target_page_flow})
-
-    jumps = sessions.select(F.explode(F.expr(NEIGHBOURS)).alias("jump")).select("jump.*")
-    jump_counts = (
-        jumps.join(F.broadcast(steps.select(*PAIR).distinct()), PAIR, "left_semi")
-        .groupBy(*PAIR)
-        .agg(F.count(F.lit(1)).alias("jump_count"))
-    )
-    page_actions = (
-        sessions.select(F.explode("page_ids").alias("from_page_id"))
-        .where(F.col("from_page_id").isin(flow_pages))
-        .groupBy("from_page_id")
-        .agg(F.count(F.lit(1)).alias("from_page_actions"))
-    )
-
-    return (
-        steps.join(jump_counts, PAIR, "left")
-        .join(page_actions, "from_page_id", "left")
-        .select(
-            "step",
-            "from_page_id",
-            "to_page_id",
-            F.coalesce("from_page_actions", F.lit(0)).alias("from_page_actions"),
-            F.coalesce("jump_count", F.lit(0)).alias("jump_count"),
+    rows = F.array(
+        *(
+            F.struct(
+                F.lit(step.step).cast("int").alias("step"),
+                F.lit(step.from_page_id).cast("bigint").alias("from_page_id"),
+                F.lit(step.to_page_id).cast("bigint").alias("to_page_id"),
+                F.col(page_column[step.from_page_id]).alias("from_page_actions"),
+                F.col(jump_column[(step.from_page_id, step.to_page_id)]).alias("jump_count"),
+            )
+            for step in steps
         )
     )
+    return totals.select(F.inline(rows))

@@ -2,20 +2,26 @@
 
 Only the actions whose date lies in the task's range count (SPEC 3): a session's start, end,
 visit length, steps, keywords, clicked categories and pages are those of its in-range actions.
-The pages in action order (`page_ids`) let int_page_jumps_matched count jumps without shuffling
-the actions by session a second time.
-DataFrame operations only; the ordering logic lives in python_udfs.sessions.
+One aggregation collects each session's actions once, sorted by time, then page (ties of both:
+by keyword, then category); the first and last action, the step count and the ordered lists
+are read off that array. The pages in action order (`page_ids`) let int_page_jumps_matched
+count jumps without shuffling the actions by session a second time.
+DataFrame operations only; the expressions come from python_udfs.sessions.
 """
 
 from pyspark.sql import functions as F
 
 from python_udfs.sessions import (
-    ACTION_ORDER,
     DATE_HOUR_FORMAT,
-    first_appearance_sql,
-    in_action_order_sql,
+    first_action_sql,
+    first_appearances_sql,
     in_task_date_range,
+    last_action_sql,
+    sorted_actions_sql,
+    values_in_order_sql,
 )
+
+ACTIONS = "actions"
 
 
 def model(dbt, session):
@@ -24,26 +30,23 @@ def model(dbt, session):
     task = dbt.ref("int_task_parameters").first()
     actions = in_task_date_range(dbt.ref("stg_ecom__user_visit_actions"), task)
 
-    first_action = F.struct(*ACTION_ORDER)
     sessions = actions.groupBy("session_id").agg(
-        F.min_by("user_id", first_action).alias("user_id"),
-        F.min("action_time").alias("start_time"),
-        F.max("action_time").alias("end_time"),
-        F.count(F.lit(1)).alias("step_length"),
-        F.expr(first_appearance_sql("search_keyword")).alias("search_keywords"),
-        F.expr(first_appearance_sql("click_category_id")).alias("click_category_ids"),
-        F.expr(in_action_order_sql("page_id")).alias("page_ids"),
+        F.expr(sorted_actions_sql(["search_keyword", "click_category_id", "user_id"])).alias(
+            ACTIONS
+        )
     )
+    start_time = F.expr(first_action_sql(ACTIONS, "action_time"))
+    end_time = F.expr(last_action_sql(ACTIONS, "action_time"))
     return sessions.select(
         "session_id",
-        "user_id",
-        F.date_format("start_time", DATE_HOUR_FORMAT).alias("date_hour"),
-        "search_keywords",
-        "click_category_ids",
-        "page_ids",
-        F.expr("timestampdiff(second, start_time, end_time)").alias("visit_length_seconds"),
-        "step_length",
-        F.to_date("start_time").alias("start_date"),
-        "start_time",
-        "end_time",
+        F.expr(first_action_sql(ACTIONS, "user_id")).alias("user_id"),
+        F.date_format(start_time, DATE_HOUR_FORMAT).alias("date_hour"),
+        F.expr(first_appearances_sql(ACTIONS, "search_keyword")).alias("search_keywords"),
+        F.expr(first_appearances_sql(ACTIONS, "click_category_id")).alias("click_category_ids"),
+        F.expr(values_in_order_sql(ACTIONS, "page_id")).alias("page_ids"),
+        F.timestamp_diff("second", start_time, end_time).alias("visit_length_seconds"),
+        F.size(ACTIONS).cast("bigint").alias("step_length"),
+        F.to_date(start_time).alias("start_date"),
+        start_time.alias("start_time"),
+        end_time.alias("end_time"),
     )

@@ -11,25 +11,17 @@
     The clean actions, one row each, typed and categorised; id lists become arrays.
     Incremental by day (macros/incremental/day_window.sql): a run rebuilds the `action_date`
     partitions of its window and reads only those days' raw folders. A clean row's raw `date`
-    is its `action_date`, and duplicates are found within a day, so the days are independent.
+    is its `action_date`, and copies share their `date`, so the days are independent.
 
-    Exact copies are numbered here, among the rows that pass every other rule (a broken row is
-    quarantined for what breaks it, copies or not): the first copy is kept, with the number of
-    copies in `raw_copies`, and stg_ecom__quarantined_actions quarantines the others from that
-    count without numbering all rows again.
+    Exact copies are found without shuffling the rows: identical raw rows share their
+    `raw_row_hash`, so one aggregation of that number finds the few values that came more than
+    once (with their count and the smallest of their copies' `raw_row_key`, the row's place in
+    the files), and a broadcast join keeps, of each such set, only the copy at that place. The
+    count goes to `raw_copies`, from which stg_ecom__quarantined_actions quarantines the other
+    copies. Two different rows would be taken for copies only if their 64-bit hashes met (odds
+    about 1 in 2^64 per pair), and then the second would be quarantined as `duplicate`, not lost.
 -#}
 {%- set actions = ref('base_ecom__user_visit_actions') -%}
-{#- Copies are rows with the same raw text. Instead of the 13 raw texts, the window is keyed by
-    one hash of them (row_hash: 64 bits on Spark, nulls kept in place) next to the typed values,
-    so the shuffle carries the typed columns only and the sort mostly compares one number; a
-    hash collision could only join rows whose every typed value is the same too (odds about 1
-    in 2^64). It leads with `action_date`, the order the day-partitioned write needs, so Spark
-    does not sort the rows a second time to write them. -#}
-{%- set copies = 'partition by ' ~ [
-    'action_date', 'raw_row_hash', 'session_id', 'action_time', 'page_id', 'user_id', 'city_id',
-    'search_keyword', 'click_category_id', 'click_product_id', 'order_category_ids',
-    'order_product_ids', 'pay_category_ids', 'pay_product_ids',
-] | join(', ') -%}
 
 with
 
@@ -38,26 +30,27 @@ validated as (
     where {{ day_window_filter(actions, parse_date('raw_date')) }}
 ),
 
-passed as (
+copies as (
+    -- identical raw rows share their reason, so counting every row counts a clean row's copies
     select
-        *,
-        {{ row_hash(raw_action_columns()) }} as raw_row_hash
+        raw_row_hash,
+        count(*) as raw_copies,
+        min(raw_row_key) as kept_row_key
     from validated
-    where quarantine_reason is null
-),
-
-numbered as (
-    select
-        *,
-        -- exact copies are identical, so which one is first does not matter
-        row_number() over ({{ copies }} order by action_time) as copy_number,
-        count(*) over ({{ copies }}) as raw_copies
-    from passed
+    group by raw_row_hash
+    having count(*) > 1
 ),
 
 clean as (
-    select * from numbered
-    where copy_number = 1
+    select {{ broadcast_hint('copies') }}
+        validated.*,
+        coalesce(copies.raw_copies, 1) as raw_copies
+    from validated
+    left join copies
+        on validated.raw_row_hash = copies.raw_row_hash
+    where
+        validated.quarantine_reason is null
+        and (copies.kept_row_key is null or validated.raw_row_key = copies.kept_row_key)
 ),
 
 final as (

@@ -1,9 +1,13 @@
 {#-
     Every raw action, typed, with the first contract rule it breaks on its own
     (`quarantine_reason`, null for a row that passes them). Only the rule for exact copies needs
-    the other rows: stg_ecom__user_visit_actions numbers the copies among the passing rows, and
-    stg_ecom__quarantined_actions keeps the broken rows and the extra copies, so no row is lost
-    without a trace. This view has no window and no shuffle: both read it cheaply.
+    the other rows: stg_ecom__user_visit_actions counts the copies by `raw_row_hash` and keeps
+    one, and stg_ecom__quarantined_actions keeps the broken rows and the extra copies, so no row
+    is lost without a trace. This view has no window and no shuffle: both read it cheaply.
+
+    The raw values stay as text (`raw_*`) for the quarantine. Columns that the files already
+    hold in the contract's type (bigint ids, a `date` folder Spark reads as a date) are used as
+    they are; others are parsed from their text, with the same result (typed_column).
 -#}
 with
 
@@ -15,9 +19,9 @@ cities as (
     select city_id from {{ ref('city_info') }}
 ),
 
-as_text as (
-    -- the raw values as text, exactly as they came (kept for the quarantine)
+typed as (
     select
+        -- the raw values as text, exactly as they came (kept for the quarantine)
         cast(date as string) as raw_date,
         cast(user_id as string) as raw_user_id,
         cast(session_id as string) as raw_session_id,
@@ -30,27 +34,24 @@ as_text as (
         cast(order_product_ids as string) as raw_order_product_ids,
         cast(pay_category_ids as string) as raw_pay_category_ids,
         cast(pay_product_ids as string) as raw_pay_product_ids,
-        cast(city_id as string) as raw_city_id
+        cast(city_id as string) as raw_city_id,
+        -- identical raw rows hash alike; each row's place in the files tells copies apart
+        {{ row_hash(source_action_columns()) }} as raw_row_hash,
+        {{ row_hash(['source_file_path', 'source_row_index']) }} as raw_row_key,
+        nullif(trim(cast(session_id as string)), '') as session_id,
+        {{ typed_column('user_id', 'bigint') }} as user_id,
+        {{ typed_column('page_id', 'bigint') }} as page_id,
+        {{ typed_column('city_id', 'bigint') }} as city_id,
+        nullif(trim(cast(search_keyword as string)), '') as search_keyword,
+        {{ typed_column('click_category_id', 'bigint') }} as click_category_id,
+        {{ typed_column('click_product_id', 'bigint') }} as click_product_id,
+        nullif(trim(cast(order_category_ids as string)), '') as order_category_ids,
+        nullif(trim(cast(order_product_ids as string)), '') as order_product_ids,
+        nullif(trim(cast(pay_category_ids as string)), '') as pay_category_ids,
+        nullif(trim(cast(pay_product_ids as string)), '') as pay_product_ids,
+        {{ typed_column('date', 'date') }} as action_date,
+        {{ parse_timestamp_ntz('cast(action_time as string)') }} as action_time
     from source
-),
-
-typed as (
-    select
-        *,
-        nullif(trim(raw_session_id), '') as session_id,
-        {{ try_cast('raw_user_id', 'bigint') }} as user_id,
-        {{ try_cast('raw_page_id', 'bigint') }} as page_id,
-        {{ try_cast('raw_city_id', 'bigint') }} as city_id,
-        nullif(trim(raw_search_keyword), '') as search_keyword,
-        {{ try_cast('raw_click_category_id', 'bigint') }} as click_category_id,
-        {{ try_cast('raw_click_product_id', 'bigint') }} as click_product_id,
-        nullif(trim(raw_order_category_ids), '') as order_category_ids,
-        nullif(trim(raw_order_product_ids), '') as order_product_ids,
-        nullif(trim(raw_pay_category_ids), '') as pay_category_ids,
-        nullif(trim(raw_pay_product_ids), '') as pay_product_ids,
-        {{ parse_date('raw_date') }} as action_date,
-        {{ parse_timestamp_ntz('raw_action_time') }} as action_time
-    from as_text
 ),
 
 checked as (
