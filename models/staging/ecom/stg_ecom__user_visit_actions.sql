@@ -17,9 +17,10 @@
     `raw_row_hash`, so one aggregation of that number finds the few values that came more than
     once (with their count and the smallest of their copies' `raw_row_key`, the row's place in
     the files), and a broadcast join keeps, of each such set, only the copy at that place. The
-    count goes to `raw_copies`, from which stg_ecom__quarantined_actions quarantines the other
-    copies. Two different rows would be taken for copies only if their 64-bit hashes met (odds
-    about 1 in 2^64 per pair), and then the second would be quarantined as `duplicate`, not lost.
+    count goes to `raw_copies`, and for such an action the hash and the kept copy's key stay
+    too, from which stg_ecom__quarantined_actions quarantines exactly the other copies. Two
+    different rows would be taken for copies only if their 64-bit hashes met (odds about 1 in
+    2^64 per pair), and then the second would be quarantined as `duplicate`, not lost.
 -#}
 {%- set actions = ref('base_ecom__user_visit_actions') -%}
 
@@ -74,6 +75,9 @@ final as (
         {{ split_id_list('pay_category_ids') }} as pay_category_ids,
         {{ split_id_list('pay_product_ids') }} as pay_product_ids,
         raw_copies,
+        -- for an action that came more than once: what its copies share and the copy kept
+        case when raw_copies > 1 then raw_row_hash end as raw_row_hash,
+        case when raw_copies > 1 then raw_row_key end as raw_row_key,
         action_time,
         action_date
     from clean

@@ -10,17 +10,3 @@
         'pay_category_ids', 'pay_product_ids', 'city_id',
     ]) -}}
 {% endmacro %}
-
-
-{#-
-    The same columns as base_ecom__user_visit_actions names their values as text
-    (`raw_<column>`), kept for the quarantine: stg_ecom__quarantined_actions numbers its few
-    candidate copies by them.
--#}
-{% macro raw_action_columns() %}
-    {%- set names = [] -%}
-    {%- for column in source_action_columns() -%}
-        {%- do names.append('raw_' ~ column) -%}
-    {%- endfor -%}
-    {{- return(names) -}}
-{% endmacro %}
