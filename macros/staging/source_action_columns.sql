@@ -1,7 +1,8 @@
 {#-
     The columns of a raw action as the source gives them (SPEC 1.1, in file order). Two raw rows
     are exact copies when all of them are equal: base_ecom__user_visit_actions hashes them
-    (`raw_row_hash`, in their own types, so typed files are not turned into text first).
+    (`raw_row_hash`, in their own types, so typed files are not turned into text first; only
+    the `date` folder, whose type Spark guesses from the folder names, hashes as text).
 -#}
 {% macro source_action_columns() %}
     {{- return([

@@ -9,6 +9,13 @@
     hold in the contract's type (bigint ids, a `date` folder Spark reads as a date) are used as
     they are; others are parsed from their text, with the same result (typed_column).
 -#}
+{#- The `date` folder hashes as its text: Spark reads it as a date only while every folder name
+    is one, and a hash that changed with that guess would differ between runs. -#}
+{%- set hashed_columns = [] -%}
+{%- for column in source_action_columns() -%}
+    {%- do hashed_columns.append('cast(date as string)' if column == 'date' else column) -%}
+{%- endfor %}
+
 with
 
 source as (
@@ -36,7 +43,7 @@ typed as (
         cast(pay_product_ids as string) as raw_pay_product_ids,
         cast(city_id as string) as raw_city_id,
         -- identical raw rows hash alike; each row's place in the files tells copies apart
-        {{ row_hash(source_action_columns()) }} as raw_row_hash,
+        {{ row_hash(hashed_columns) }} as raw_row_hash,
         {{ row_hash(['source_file_path', 'source_row_index']) }} as raw_row_key,
         nullif(trim(cast(session_id as string)), '') as session_id,
         {{ typed_column('user_id', 'bigint') }} as user_id,
