@@ -8,7 +8,8 @@ Each micro-batch N, in `AdStreamBatch.__call__`:
    clicks; counts the rest per day/user/ad, day/province/city/ad and minute/ad;
 3. reads, for the days N touches, the newest snapshot versions written before N, adds the counts
    and writes version N of `ad_user_daily_clicks`, `ad_daily_clicks`, `ad_province_top3` and
-   `ad_click_trend`; appends the users N pushed over the threshold to `ad_blacklist`;
+   `ad_click_trend` (these writes, the appends of step 1 and the search for users N pushed over
+   the threshold run side by side); appends those users to `ad_blacklist`;
 4. points the tables at version N, then appends N's row to `ad_stream_batches` (the batch is
    complete once that row exists) and prints the batch's progress line.
 
@@ -22,11 +23,13 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
-from typing import TYPE_CHECKING
+from functools import partial
+from typing import TYPE_CHECKING, TypeVar
 
-from pyspark import StorageLevel
+from pyspark import StorageLevel, inheritable_thread_target
 from pyspark.sql import functions as F
 
 from streaming import semantics, storage
@@ -34,13 +37,16 @@ from streaming.parsing import file_lines, kafka_lines, parse_lines
 from streaming.tables import TABLES, ensure_tables, table_location, version_root
 
 if TYPE_CHECKING:
-    from pyspark.sql import Column, DataFrame, SparkSession
+    from pyspark.sql import DataFrame, SparkSession
     from pyspark.sql.streaming import StreamingQuery
 
 ROCKSDB_PROVIDER = "org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider"
 STREAM_CONF = {
     "spark.sql.streaming.stateStore.providerClass": ROCKSDB_PROVIDER,
     "spark.sql.streaming.stateStore.rocksdb.changelogCheckpointing.enabled": "true",
+    # A batch runs about 110 pieces of generated code; with Spark's default cache of 100 they
+    # pushed each other out and every batch compiled all of them again (docs/performance.md).
+    "spark.sql.codegen.cache.maxEntries": "1000",
 }
 SOURCES = ("files", "kafka")
 DEFAULT_THRESHOLD = 100
@@ -50,6 +56,9 @@ SNAPSHOT_TABLES = ("ad_user_daily_clicks", "ad_daily_clicks", "ad_province_top3"
 STAGES = ("appended", "versions_written", "blacklist_written", "published", "logged")
 """Points in a batch where `stage_hook` is called (tests crash the job there)."""
 MICROS_PER_DAY = 86_400_000_000
+CONCURRENT_WRITES = 4
+"""Spark jobs a batch runs side by side (its appends, count versions and blacklist check)."""
+T = TypeVar("T")
 
 
 class StreamSetupError(RuntimeError):
@@ -145,9 +154,27 @@ class _Carry:
     trend_newest: int | None
 
 
-def _timestamp(micros: int | None) -> Column:
-    """A timestamp literal from epoch microseconds (no Python time zone involved)."""
-    return F.timestamp_micros(F.lit(micros).cast("bigint"))
+STAMP_SCHEMA = "batch_id bigint, batch_micros bigint, batch_day int, trend_micros bigint"
+
+
+def batch_stamp(
+    spark: SparkSession, batch_id: int, batch_micros: int, trend_newest: int | None
+) -> DataFrame:
+    """The one-row frame of what changes from batch to batch (streaming/semantics.py says why
+    it is not a literal): `batch_id`, `batch_time`, `batch_date` and `trend_start` (the first
+    minute of the trend window), made from epoch values so no Python time zone is involved."""
+    row = (
+        batch_id,
+        batch_micros,
+        batch_micros // MICROS_PER_DAY,
+        None if trend_newest is None else _trend_start(trend_newest),
+    )
+    return spark.createDataFrame([row], STAMP_SCHEMA).select(
+        "batch_id",
+        F.timestamp_micros("batch_micros").alias("batch_time"),
+        F.date_from_unix_date("batch_day").alias("batch_date"),
+        F.timestamp_micros("trend_micros").alias("trend_start"),
+    )
 
 
 class AdStreamBatch:
@@ -314,43 +341,48 @@ class AdStreamBatch:
         if stats is None or not stats.lines:
             self._carried = replace(carry, after_batch=batch_id)
             return None
-        batch_time = _timestamp(stats.batch_micros)
         batch_date = date(1970, 1, 1) + timedelta(days=stats.batch_micros // MICROS_PER_DAY)
-        clicks = parsed.where(F.col("reason").isNull())
-
-        # 1. the raw tables: every click, every malformed line
-        self._append(
-            "ad_clicks",
-            clicks.withColumn("batch_id", F.lit(batch_id).cast("bigint")).withColumn(
-                "loaded_at", batch_time
-            ),
-            batch_id,
-        )
         quarantined = stats.lines - stats.clicks
-        if quarantined:
-            self._append(
-                "ad_click_quarantine",
-                parsed.where(F.col("reason").isNotNull()).select(
-                    F.col("line").alias("raw_line"),
-                    "reason",
-                    "source",
-                    F.lit(batch_id).cast("bigint").alias("batch_id"),
-                    batch_time.alias("quarantined_at"),
-                    F.lit(batch_date).alias("quarantined_date"),
-                ),
-                batch_id,
-            )
-        self._stage(batch_id, "appended")
-
-        # 2.-3. count the clicks of users not blacklisted before this batch
         trend_newest = max(
             (m for m in (carry.trend_newest, stats.newest_minute) if m is not None), default=None
         )
-        new_entries: frozenset[int] = frozenset()
-        if stats.days:  # else every click was dropped and the counts stay as they are
-            new_entries = self._update_counts(
-                parsed.where(counted), list(stats.days), trend_newest, batch_id, batch_time
+        stamp = batch_stamp(self.spark, batch_id, stats.batch_micros, trend_newest)
+        parsed = parsed.drop("batch_time")  # the stamp's from here on
+        clicks = semantics.stamped(parsed.where(F.col("reason").isNull()), stamp)
+
+        # 1. the raw tables: every click, every malformed line
+        writes: dict[str, Callable[[], object]] = {
+            "ad_clicks": partial(
+                self._append,
+                "ad_clicks",
+                clicks.withColumn("loaded_at", F.col("batch_time")),
+                batch_id,
             )
+        }
+        if quarantined:
+            writes["ad_click_quarantine"] = partial(
+                self._append,
+                "ad_click_quarantine",
+                semantics.stamped(parsed.where(F.col("reason").isNotNull()), stamp).select(
+                    F.col("line").alias("raw_line"),
+                    "reason",
+                    "source",
+                    "batch_id",
+                    F.col("batch_time").alias("quarantined_at"),
+                    F.col("batch_date").alias("quarantined_date"),
+                ),
+                batch_id,
+            )
+        # 2.-3. count the clicks of users not blacklisted before this batch (if none are left,
+        # the counts stay as they are)
+        new_entries: frozenset[int] = frozenset()
+        if stats.days:
+            new_entries = self._update_counts(
+                parsed.where(counted), list(stats.days), batch_id, stamp, writes
+            )
+        else:
+            self._concurrently(writes)
+            self._stage(batch_id, "appended")
         self._stage(batch_id, "published")
 
         self._carried = _Carry(batch_id, carry.blacklist | new_entries, trend_newest)
@@ -373,60 +405,85 @@ class AdStreamBatch:
         self._stage(batch_id, "logged")
         return metrics
 
+    def _concurrently(self, calls: dict[str, Callable[[], T]]) -> dict[str, T]:
+        """Run a batch's independent Spark jobs at once and wait for all of them.
+
+        A small job's time goes mostly to the driver (planning, committing and moving files),
+        so running the batch's writes side by side keeps the cores busy (docs/performance.md).
+        Each thread inherits the batch thread's Spark properties (job group, so stopping the
+        query cancels them too). The first failure is raised once every job has ended.
+        """
+        if len(calls) <= 1:
+            return {name: call() for name, call in calls.items()}
+        with ThreadPoolExecutor(
+            max_workers=min(len(calls), CONCURRENT_WRITES), thread_name_prefix="ad-stream"
+        ) as pool:
+            futures = {
+                name: pool.submit(inheritable_thread_target(call)) for name, call in calls.items()
+            }
+        return {name: future.result() for name, future in futures.items()}
+
     def _update_counts(
         self,
         counted: DataFrame,
         days: list[str],
-        trend_newest: int,
         batch_id: int,
-        batch_time: Column,
+        stamp: DataFrame,
+        appends: dict[str, Callable[[], object]],
     ) -> frozenset[int]:
-        """Step 3: version `batch_id` of the count tables, the new blacklist entries, then
-        publication; returns the users newly blacklisted."""
+        """Step 3, with the `appends` of step 1 run alongside: version `batch_id` of the count
+        tables, the new blacklist entries, then publication; returns the users newly
+        blacklisted."""
         user_counts = semantics.cumulate(
             self._previous("ad_user_daily_clicks", days, batch_id),
             semantics.counted_per(counted, semantics.USER_KEYS),
             semantics.USER_KEYS,
-            batch_time,
+            stamp,
         ).persist()
         daily = semantics.cumulate(
             self._previous("ad_daily_clicks", days, batch_id),
             semantics.counted_per(counted, semantics.CITY_KEYS),
             semantics.CITY_KEYS,
-            batch_time,
+            stamp,
         ).persist()
         trend = semantics.click_trend(
             self._previous("ad_click_trend", [], batch_id),
             semantics.counted_per(counted, semantics.TREND_KEYS),
-            _timestamp(_trend_start(trend_newest)),
-            batch_time,
+            stamp,
         )
+        versions = {
+            "ad_user_daily_clicks": user_counts,
+            "ad_daily_clicks": daily,
+            "ad_province_top3": semantics.province_top3(daily, stamp),
+            "ad_click_trend": trend,
+        }
+        entries = semantics.new_blacklist_entries(user_counts, self.options.threshold, stamp)
+        jobs: dict[str, Callable[[], object]] = {
+            **appends,
+            **{
+                name: partial(self._write_version, name, frame, batch_id)
+                for name, frame in versions.items()
+            },
+            "ad_blacklist": entries.collect,
+        }
         try:
-            written = {
-                "ad_user_daily_clicks": self._write_version(
-                    "ad_user_daily_clicks", user_counts, batch_id
-                ),
-                "ad_daily_clicks": self._write_version("ad_daily_clicks", daily, batch_id),
-                "ad_province_top3": self._write_version(
-                    "ad_province_top3", semantics.province_top3(daily, batch_time), batch_id
-                ),
-                "ad_click_trend": self._write_version("ad_click_trend", trend, batch_id),
-            }
-            self._stage(batch_id, "versions_written")
-            entries = semantics.new_blacklist_entries(
-                user_counts, self.options.threshold, batch_id, batch_time
-            ).persist()
-            new_users = frozenset(row.user_id for row in entries.select("user_id").collect())
-            if new_users:
-                self._append("ad_blacklist", entries, batch_id)
-            entries.unpersist()
+            done = self._concurrently(jobs)
         finally:
             user_counts.unpersist()
             daily.unpersist()
+        self._stage(batch_id, "appended")
+        self._stage(batch_id, "versions_written")
+        new_rows = done["ad_blacklist"]
+        if new_rows:
+            self._append(
+                "ad_blacklist",
+                self.spark.createDataFrame(new_rows, entries.schema),
+                batch_id,
+            )
         self._stage(batch_id, "blacklist_written")
-        for name, folders in written.items():
-            self._publish(name, folders, batch_id)
-        return new_users
+        for name in versions:
+            self._publish(name, done[name], batch_id)
+        return frozenset(row.user_id for row in new_rows)
 
     def _batch_row(self, metrics: BatchMetrics, batch_date: date) -> DataFrame:
         row = {
@@ -506,10 +563,21 @@ def check_resume(spark: SparkSession, options: StreamOptions) -> None:
         )
 
 
+def local_stream_conf() -> dict[str, str]:
+    """Settings of the embedded stream on top of the warehouse's (under spark-submit, the
+    submitted ones apply): a micro-batch's queries are small, so adaptive execution's
+    re-planning costs more than it saves, and one shuffle partition per core is enough, also
+    for a day's per-user counts (measured in docs/performance.md)."""
+    return {
+        "spark.sql.adaptive.enabled": "false",
+        "spark.sql.shuffle.partitions": str(os.cpu_count() or 2),
+    }
+
+
 def open_spark(options: StreamOptions, app_name: str = "ecom_analytics-ad_stream") -> SparkSession:
-    """The embedded Spark of the warehouse (or, under spark-submit, the submitted application),
-    with the RocksDB state store provider (and the Kafka connector for --source kafka)."""
-    extra = dict(STREAM_CONF)
+    """The embedded Spark of the warehouse with `local_stream_conf` (or, under spark-submit, the
+    submitted application), with STREAM_CONF (and the Kafka connector for --source kafka)."""
+    extra = {**STREAM_CONF, **local_stream_conf()}
     if options.source == "kafka":
         extra["spark.jars.packages"] = kafka_package()
     if os.environ.get("PYSPARK_GATEWAY_PORT"):  # started by spark-submit: use its settings

@@ -3,6 +3,11 @@
 The job (streaming/job.py) reads the state as it stood before the batch, calls these, and writes
 the results; given the same batch and the same earlier state they give the same tables, which is
 what makes a replayed batch harmless.
+
+What changes from batch to batch (its id, time, trend window) comes in `stamp`, a one-row
+DataFrame joined in, never as a literal: Spark writes a literal's value into the code it
+generates, so each batch would compile its queries anew (and the JVM would compile that code
+again), which cost more CPU than the counting itself (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from pyspark.sql import Column, Window
+from pyspark.sql import Window
 from pyspark.sql import functions as F
 
 if TYPE_CHECKING:
@@ -28,19 +33,24 @@ def counted_per(counted: DataFrame, keys: Sequence[str]) -> DataFrame:
     return counted.groupBy(*keys).agg(F.count(F.lit(1)).alias("clicks"))
 
 
+def stamped(frame: DataFrame, stamp: DataFrame) -> DataFrame:
+    """`frame` with the batch's values of `stamp` (one row) as columns."""
+    return frame.crossJoin(F.broadcast(stamp))
+
+
 def cumulate(
     previous: DataFrame | None,
     deltas: DataFrame,
     keys: Sequence[str],
-    batch_time: Column,
+    stamp: DataFrame,
 ) -> DataFrame:
     """Counts per `keys` after the batch: `previous` (keys, clicks, updated_at) plus `deltas`.
 
-    `updated_at` becomes `batch_time` where the batch added clicks and stays as it was elsewhere;
-    `changed` tells which.
+    `updated_at` becomes the stamp's `batch_time` where the batch added clicks and stays as it
+    was elsewhere; `changed` tells which.
     """
-    added = deltas.select(
-        *keys, "clicks", batch_time.alias("updated_at"), F.lit(True).alias("changed")
+    added = stamped(deltas, stamp).select(
+        *keys, "clicks", F.col("batch_time").alias("updated_at"), F.lit(True).alias("changed")
     )
     if previous is not None:
         added = previous.select(
@@ -55,12 +65,7 @@ def cumulate(
     )
 
 
-def new_blacklist_entries(
-    user_counts: DataFrame,
-    threshold: int,
-    batch_id: int,
-    batch_time: Column,
-) -> DataFrame:
+def new_blacklist_entries(user_counts: DataFrame, threshold: int, stamp: DataFrame) -> DataFrame:
     """Users whose count on one ad in one day, changed by this batch (`user_counts` as
     `cumulate` returns them), now exceeds `threshold`.
 
@@ -72,29 +77,27 @@ def new_blacklist_entries(
     first = Window.partitionBy("user_id").orderBy(
         F.col("clicks").desc(), F.col("click_date"), F.col("ad_id")
     )
-    return (
-        crossed.withColumn("pick", F.row_number().over(first))
-        .where(F.col("pick") == 1)
-        .select(
-            "user_id",
-            "ad_id",
-            F.format_string(
-                "%d clicks on ad %d on %s (threshold %d)",
-                F.col("clicks"),
-                F.col("ad_id"),
-                F.col("click_date").cast("string"),
-                F.lit(threshold),
-            ).alias("reason"),
-            "clicks",
-            F.lit(threshold).cast("bigint").alias("threshold"),
-            F.lit(batch_id).cast("bigint").alias("batch_id"),
-            "click_date",
-            batch_time.alias("blacklisted_at"),
-        )
+    return stamped(
+        crossed.withColumn("pick", F.row_number().over(first)).where("pick = 1"), stamp
+    ).select(
+        "user_id",
+        "ad_id",
+        F.format_string(
+            "%d clicks on ad %d on %s (threshold %d)",
+            F.col("clicks"),
+            F.col("ad_id"),
+            F.col("click_date").cast("string"),
+            F.lit(threshold),
+        ).alias("reason"),
+        "clicks",
+        F.lit(threshold).cast("bigint").alias("threshold"),
+        "batch_id",
+        "click_date",
+        F.col("batch_time").alias("blacklisted_at"),
     )
 
 
-def province_top3(daily: DataFrame, batch_time: Column) -> DataFrame:
+def province_top3(daily: DataFrame, stamp: DataFrame) -> DataFrame:
     """Per day and province the `TOP_N` ads with most clicks (ties: smaller `ad_id` first)."""
     per_province = daily.groupBy("click_date", "province", "ad_id").agg(
         F.sum("clicks").alias("clicks")
@@ -102,27 +105,27 @@ def province_top3(daily: DataFrame, batch_time: Column) -> DataFrame:
     order = Window.partitionBy("click_date", "province").orderBy(
         F.col("clicks").desc(), F.col("ad_id")
     )
-    return (
-        per_province.withColumn("rank", F.row_number().over(order))
-        .where(F.col("rank") <= TOP_N)
-        .select("ad_id", "province", "rank", "clicks", batch_time.alias("updated_at"), "click_date")
+    ranked = per_province.withColumn("rank", F.row_number().over(order)).where(
+        F.col("rank") <= TOP_N
+    )
+    return stamped(ranked, stamp).select(
+        "ad_id", "province", "rank", "clicks", F.col("batch_time").alias("updated_at"), "click_date"
     )
 
 
-def click_trend(
-    previous: DataFrame | None, deltas: DataFrame, start: Column, batch_time: Column
-) -> DataFrame:
-    """Clicks per minute and ad from `start` on: `previous` plus the batch's `deltas`.
+def click_trend(previous: DataFrame | None, deltas: DataFrame, stamp: DataFrame) -> DataFrame:
+    """Clicks per minute and ad from the stamp's `trend_start` on: `previous` plus the batch's
+    `deltas`.
 
-    Minutes before `start` are dropped; as `start` only moves forward, every minute still in the
-    window has all its counted clicks (the window's rows are exact, not approximations).
+    Minutes before `trend_start` are dropped; as it only moves forward, every minute still in
+    the window has all its counted clicks (the window's rows are exact, not approximations).
     """
     added = deltas.select(*TREND_KEYS, "clicks")
     if previous is not None:
         added = previous.select(*TREND_KEYS, "clicks").unionByName(added)
+    totals = added.groupBy(*TREND_KEYS).agg(F.sum("clicks").alias("clicks"))
     return (
-        added.where(F.col("minute") >= start)
-        .groupBy(*TREND_KEYS)
-        .agg(F.sum("clicks").alias("clicks"))
-        .select("ad_id", "clicks", "minute", batch_time.alias("updated_at"))
+        stamped(totals, stamp)
+        .where(F.col("minute") >= F.col("trend_start"))
+        .select("ad_id", "clicks", "minute", F.col("batch_time").alias("updated_at"))
     )

@@ -120,7 +120,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     stream = parser.add_argument_group("stream")
     stream.add_argument(
         "--stream-rates",
-        default="10000,20000,30000,40000",
+        default="10000,15000,20000,30000,40000",
         help="clicks/s to feed, increasing; stops after the first rate not sustained",
     )
     stream.add_argument(

@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--rates", default="10000,20000,30000", help="clicks/s, increasing")
+    parser.add_argument("--rates", default="10000,15000,20000,30000", help="clicks/s, increasing")
     parser.add_argument("--trigger-seconds", type=float, default=2.0, help="trigger interval")
     parser.add_argument("--seconds", type=float, default=40.0, help="seconds of feed per rate")
     parser.add_argument(
