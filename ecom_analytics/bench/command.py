@@ -41,7 +41,7 @@ DESCRIPTION = (
 examples:
   ecom bench                                      # 1M and 10M actions, uniform and category 30%
   ecom bench --scales 10M --skews none,user:0.3,product:0.3 --parts dbt,baseline,check
-  ecom bench --parts stream --stream-rates 10000,20000,40000
+  ecom bench --parts stream --stream-trigger 2 --stream-rates 10000,15000
   ecom bench --quick                              # a smoke test: tiny data, all offline parts
 """
 )
@@ -126,9 +126,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     stream.add_argument(
         "--stream-trigger",
         type=float,
-        default=2.0,
+        default=3.0,
         metavar="SECONDS",
-        help="the job's trigger interval (default 2)",
+        help="the job's trigger interval (default 3: a batch's fixed cost is about 2 s here)",
     )
     stream.add_argument(
         "--stream-seconds",
@@ -136,6 +136,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=40.0,
         metavar="SECONDS",
         help="seconds of feed per rate (default 40)",
+    )
+    stream.add_argument(
+        "--stream-warmup-batches",
+        type=int,
+        default=30,
+        metavar="N",
+        help="batches run before the rates to warm the JVM up, as in a long-running job "
+        "(default 30; 0: none)",
     )
 
 
@@ -351,6 +359,8 @@ class Bench:
             str(self.args.stream_trigger),
             "--seconds",
             str(self.args.stream_seconds),
+            "--warmup-batches",
+            str(self.args.stream_warmup_batches),
             "--workdir",
             str(run_dir),
             "--json",

@@ -262,6 +262,17 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
     return lines
 
 
+def _warm_up_text(warm: Mapping[str, Any] | None) -> str:
+    """How the stream's JVM was warmed up before the rates, for the report's sentence."""
+    if not warm or not warm.get("batches"):
+        return ", no warm-up"
+    return (
+        f", after a warm-up of {warm['batches']} batches ({warm['lines']:,} lines, "
+        f"{warm['wall_seconds']:g} s; batch {warm['first_batch_seconds']} s first, "
+        f"{warm['last_batch_seconds']} s last)"
+    )
+
+
 def markdown(report: Mapping[str, Any]) -> str:
     """The report as Markdown: runs, dbt's time split, models, streaming, targets."""
     machine = report.get("machine", {})
@@ -376,7 +387,7 @@ def markdown(report: Mapping[str, Any]) -> str:
             "## Streaming",
             "",
             f"Trigger interval {stream.get('trigger_seconds')} s, "
-            f"{stream.get('seconds_per_rate')} s per rate.",
+            f"{stream.get('seconds_per_rate')} s per rate{_warm_up_text(stream.get('warm_up'))}.",
             "",
         ]
         lines += _table(

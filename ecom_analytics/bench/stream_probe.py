@@ -7,7 +7,10 @@ stops. From Spark's progress (the whole trigger, file listing and commit include
 job's own end-of-batch callback it reports the batch durations, whether the rate was sustained
 (every batch after the warm-up within the trigger interval), and each file's latency from
 landing to its clicks being counted in ad_daily_clicks (ecom_analytics/bench/stream_stats.py).
-It stops at the first rate not sustained. One JVM for all rates, like one long-running job.
+It stops at the first rate not sustained. One JVM for all rates, like one long-running job,
+and, as such a job would be, warm: before the first rate the job processes --warmup-batches
+batches of the first rate's size from files written beforehand (the JVM compiles Spark's hot
+code paths during its first minute or so; a 40-second feed would otherwise measure mostly that).
 
     python -m ecom_analytics.bench.stream_probe --rates 10000,20000 --json FILE
 """
@@ -52,6 +55,55 @@ def trigger_seconds_by_batch(progress: list[dict[str, Any]]) -> dict[int, float]
             batch_id = int(report["batchId"])
             seconds[batch_id] = max(seconds.get(batch_id, 0.0), duration)
     return seconds
+
+
+def warm_up(spark: Any, rate: int, args: argparse.Namespace) -> dict[str, Any]:
+    """Run the job over `args.warmup_batches` batches of a trigger interval's worth of clicks at
+    `rate`, written beforehand, in a schema of its own; the figures of that pass."""
+    from streaming.job import StreamOptions, start_stream
+
+    base = args.workdir / "warm-up"
+    clicks = base / "clicks"
+    seconds = args.warmup_batches * args.trigger_seconds
+    started = time.time()
+    subprocess.run(
+        [
+            str(Path(sys.executable).parent / "ecom"),
+            "produce-clicks",
+            "--rate",
+            str(rate),
+            "--file-seconds",
+            f"{args.trigger_seconds:g}",
+            "--seconds",
+            f"{seconds:g}",
+            "--no-wait",
+            "--output",
+            str(clicks),
+            "--users",
+            str(USERS),
+            "--ads",
+            str(ADS),
+        ],
+        check=True,
+        timeout=seconds * 3 + 60,
+    )
+    options = StreamOptions(
+        input_dir=str(clicks),
+        checkpoint=str(base / "checkpoint"),
+        schema="bench_stream_warm_up",
+        available_now=True,
+        max_files_per_trigger=1,
+    )
+    query, job = start_stream(spark, options, log=lambda line: print(line, flush=True))
+    query.awaitTermination()
+    durations = [batch.duration_seconds for batch in job.metrics]
+    return {
+        "batches": len(durations),
+        "lines": sum(batch.input_lines for batch in job.metrics),
+        "wall_seconds": round(time.time() - started, 1),
+        "first_batch_seconds": round(durations[0], 2) if durations else None,
+        "last_batch_seconds": round(durations[-1], 2) if durations else None,
+    }
 
 
 def probe_rate(spark: Any, rate: int, args: argparse.Namespace) -> dict[str, Any]:
@@ -133,13 +185,19 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--rates", default="10000,15000,20000,30000", help="clicks/s, increasing")
-    parser.add_argument("--trigger-seconds", type=float, default=2.0, help="trigger interval")
+    parser.add_argument("--trigger-seconds", type=float, default=3.0, help="trigger interval")
     parser.add_argument("--seconds", type=float, default=40.0, help="seconds of feed per rate")
     parser.add_argument(
         "--warmup-seconds",
         type=float,
         default=10.0,
         help="batches starting and files landing this early in a rate do not count",
+    )
+    parser.add_argument(
+        "--warmup-batches",
+        type=int,
+        default=30,
+        help="batches of the first rate's size run before the rates, to warm the JVM up (0: none)",
     )
     parser.add_argument("--workdir", type=Path, required=True, help="scratch folder")
     parser.add_argument("--json", type=Path, required=True, help="write the figures here")
@@ -151,6 +209,15 @@ def main(argv: list[str] | None = None) -> int:
     from streaming.job import StreamOptions, open_spark
 
     spark = open_spark(StreamOptions(), "ecom_analytics-bench-stream")
+    warm = None
+    if args.warmup_batches > 0:
+        print(f"stream-probe: warming up: {args.warmup_batches} batches", flush=True)
+        warm = warm_up(spark, rates[0], args)
+        print(
+            f"stream-probe: warmed up in {warm['wall_seconds']:g} s: batch "
+            f"{warm['first_batch_seconds']} s first, {warm['last_batch_seconds']} s last",
+            flush=True,
+        )
     summaries = []
     for rate in rates:
         print(f"stream-probe: {rate:,} clicks/s for {args.seconds:g} s", flush=True)
@@ -174,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
             {
                 "trigger_seconds": args.trigger_seconds,
                 "seconds_per_rate": args.seconds,
+                "warm_up": warm,
                 "rates": summaries,
                 "highest_sustained_rate": best["rate"] if best else None,
                 "latency_at_highest_sustained": best["latency"] if best else None,

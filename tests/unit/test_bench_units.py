@@ -341,6 +341,13 @@ def test_derived_ratios_and_targets() -> None:
             ],
             "highest_sustained_rate": 20_000,
             "latency_at_highest_sustained": {"p95": 6.0},
+            "warm_up": {
+                "batches": 30,
+                "lines": 600_000,
+                "wall_seconds": 61.5,
+                "first_batch_seconds": 6.9,
+                "last_batch_seconds": 1.4,
+            },
         },
     }
     report.derive(bench)
@@ -359,6 +366,7 @@ def test_derived_ratios_and_targets() -> None:
     text = report.markdown({**bench, "targets": report.targets(bench)})
     assert "| 10M-category30 | dbt build | ok | 168.0 |" in text
     assert "| 20,000 | 9 | 400,000 | 1.5 | 1.9 | yes | 3.0 | 6.0 | 7.0 |" in text
+    assert "after a warm-up of 30 batches (600,000 lines, 61.5 s; batch 6.9 s first" in text
     assert "| skewed within 1.3x of uniform (10M-category30) | 1.20x | met |" in text
 
 
