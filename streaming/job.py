@@ -410,8 +410,8 @@ class AdStreamBatch:
 
         A small job's time goes mostly to the driver (planning, committing and moving files),
         so running the batch's writes side by side keeps the cores busy (docs/performance.md).
-        Each thread inherits the batch thread's Spark properties (job group, so stopping the
-        query cancels them too). The first failure is raised once every job has ended.
+        Each thread inherits the batch thread's Spark properties and tags (job group, so
+        stopping the query cancels them too). The first failure is raised once every job has ended.
         """
         if len(calls) <= 1:
             return {name: call() for name, call in calls.items()}
@@ -419,7 +419,8 @@ class AdStreamBatch:
             max_workers=min(len(calls), CONCURRENT_WRITES), thread_name_prefix="ad-stream"
         ) as pool:
             futures = {
-                name: pool.submit(inheritable_thread_target(call)) for name, call in calls.items()
+                name: pool.submit(inheritable_thread_target(self.spark)(call))
+                for name, call in calls.items()
             }
         return {name: future.result() for name, future in futures.items()}
 
