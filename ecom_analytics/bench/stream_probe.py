@@ -57,6 +57,34 @@ def trigger_seconds_by_batch(progress: list[dict[str, Any]]) -> dict[int, float]
     return seconds
 
 
+def produce_clicks(
+    folder: Path, rate: int, file_seconds: float, seconds: float, *, wait: bool
+) -> None:
+    """`ecom produce-clicks` into `folder`: `seconds` of clicks at `rate`, a file per
+    `file_seconds`, in real time (`wait`) or as fast as possible."""
+    subprocess.run(
+        [
+            str(Path(sys.executable).parent / "ecom"),
+            "produce-clicks",
+            "--rate",
+            str(rate),
+            "--file-seconds",
+            f"{file_seconds:g}",
+            "--seconds",
+            f"{seconds:g}",
+            *([] if wait else ["--no-wait"]),
+            "--output",
+            str(folder),
+            "--users",
+            str(USERS),
+            "--ads",
+            str(ADS),
+        ],
+        check=True,
+        timeout=seconds * 3 + 60,
+    )
+
+
 def warm_up(spark: Any, rate: int, args: argparse.Namespace) -> dict[str, Any]:
     """Run the job over `args.warmup_batches` batches of a trigger interval's worth of clicks at
     `rate`, written beforehand, in a schema of its own; the figures of that pass."""
@@ -66,27 +94,7 @@ def warm_up(spark: Any, rate: int, args: argparse.Namespace) -> dict[str, Any]:
     clicks = base / "clicks"
     seconds = args.warmup_batches * args.trigger_seconds
     started = time.time()
-    subprocess.run(
-        [
-            str(Path(sys.executable).parent / "ecom"),
-            "produce-clicks",
-            "--rate",
-            str(rate),
-            "--file-seconds",
-            f"{args.trigger_seconds:g}",
-            "--seconds",
-            f"{seconds:g}",
-            "--no-wait",
-            "--output",
-            str(clicks),
-            "--users",
-            str(USERS),
-            "--ads",
-            str(ADS),
-        ],
-        check=True,
-        timeout=seconds * 3 + 60,
-    )
+    produce_clicks(clicks, rate, args.trigger_seconds, seconds, wait=False)
     options = StreamOptions(
         input_dir=str(clicks),
         checkpoint=str(base / "checkpoint"),
@@ -131,26 +139,7 @@ def probe_rate(spark: Any, rate: int, args: argparse.Namespace) -> dict[str, Any
 
     query, job = start_stream(spark, options, log=on_batch)
     started = time.time()
-    subprocess.run(
-        [
-            str(Path(sys.executable).parent / "ecom"),
-            "produce-clicks",
-            "--rate",
-            str(rate),
-            "--file-seconds",
-            "1",
-            "--seconds",
-            f"{args.seconds:g}",
-            "--output",
-            str(clicks),
-            "--users",
-            str(USERS),
-            "--ads",
-            str(ADS),
-        ],
-        check=True,
-        timeout=args.seconds * 3 + 60,
-    )
+    produce_clicks(clicks, rate, 1.0, args.seconds, wait=True)
     produced = sum(item.lines for item in landed_files(clicks))
     deadline = time.monotonic() + max(30.0, args.seconds)
     while sum(batch.input_lines for batch in job.metrics) < produced:
