@@ -1,12 +1,15 @@
 {#
     Creates the tables of the streaming job (SPEC 4) empty when they are missing, so that a
-    project whose stream never ran still builds: called from `on-run-start`, it runs one
-    `create table if not exists` per table of a source that declares `meta.ad_stream`, with the
-    columns and types documented there (models/staging/ad_stream/_ad_stream__sources.yml). The
-    job (streaming/tables.py) builds the same statement from the same file, so the two always
-    agree; existing tables are left as they are.
+    project whose stream never ran still builds: it runs one `create table if not exists` per
+    table of a source that declares `meta.ad_stream`, with the columns and types documented there
+    (models/staging/ad_stream/_ad_stream__sources.yml). The job (streaming/tables.py) builds the
+    same statement from the same file, so the two always agree; existing tables are left as they
+    are. From `on-run-start` (`only_when_selected=true`) it does so only when the command selected
+    something that reads those tables, so an offline build (`--exclude tag:ad_stream`, or
+    `-s` of offline models) spends no metastore calls on them; `dbt run-operation
+    create_ad_stream_tables` always creates them.
 #}
-{% macro create_ad_stream_tables() %}
+{% macro create_ad_stream_tables(only_when_selected=false) %}
     {%- if not execute -%}
         {{ return('') }}
     {%- endif -%}
@@ -16,6 +19,10 @@
             {%- do stream_sources.append(source_node) -%}
         {%- endif -%}
     {%- endfor -%}
+    {%- if only_when_selected and not ad_stream_selected(stream_sources) -%}
+        {{ log("No selected node reads the stream's tables: not creating them", info=False) }}
+        {{ return('') }}
+    {%- endif -%}
     {%- for schema_name in stream_sources | map(attribute='schema') | unique -%}
         {%- do run_query(create_schema_if_missing(schema_name)) -%}
     {%- endfor -%}
@@ -29,6 +36,27 @@
             source_node.meta['ad_stream'].get('partition_by')
         )) -%}
     {%- endfor -%}
+{% endmacro %}
+
+
+{#- Whether this command selected a node that reads the streaming job's tables: one tagged
+    `ad_stream` (the models over them), one that depends on such a source, or one that depends
+    on such a model (its tests). -#}
+{% macro ad_stream_selected(stream_sources) %}
+    {%- set readers = stream_sources | map(attribute='unique_id') | list -%}
+    {%- for node in graph.nodes.values() -%}
+        {%- if 'ad_stream' in node.tags -%}
+            {%- do readers.append(node.unique_id) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- for unique_id in selected_resources -%}
+        {%- set node = graph.nodes.get(unique_id) or graph.exposures.get(unique_id) -%}
+        {%- if unique_id in readers
+            or (node and node.depends_on.nodes | select('in', readers) | list) -%}
+            {{ return(true) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(false) }}
 {% endmacro %}
 
 

@@ -117,3 +117,13 @@ def test_the_markdown_table_shows_the_run(quick: tuple[dict, Path, Path]) -> Non
     assert "### Where dbt's time goes (seconds)" in text
     assert "| int_sessions_sliced |" in text
     assert (out / "latest.json").read_text() == next(out.glob("bench-*.json")).read_text()
+
+
+def test_each_dbt_command_starts_from_the_one_untimed_parse(quick: tuple[dict, Path, Path]):
+    report, _out, work = quick
+    assert report["settings"]["dbt_parse"] == "partial"
+    (case,) = report["cases"]
+    parse_log = (work / "parse" / "dbt-parse.log").read_text()
+    assert "Starting full parse" in parse_log
+    build_log = (work / "runs" / case["name"] / "dbt-build.log").read_text()
+    assert "Unable to do partial parsing" not in build_log

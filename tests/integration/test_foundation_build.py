@@ -182,3 +182,23 @@ def test_missing_raw_dir_says_what_to_do(dbt_project: DbtProject, module_dir: Pa
     assert not run.success
     assert "Raw dataset 'user_info' not found at" in run.text()
     assert "ecom generate" in run.text()
+
+
+def test_the_stream_tables_are_created_only_for_a_selection_that_reads_them(
+    spark: Any, dbt_project: DbtProject, module_dir: Path
+) -> None:
+    """An offline selection spends no metastore calls on the streaming job's tables."""
+    fresh = DbtProject(
+        project_dir=dbt_project.project_dir,
+        raw_dir=dbt_project.raw_dir,
+        schema=dbt_project.schema + "_selection",
+        target_path=module_dir / "target-selection",
+    )
+    offline = fresh.invoke("run", "-s", "int_task_parameters")
+    assert offline.success, offline.text()
+    assert not spark.catalog.tableExists(fresh.relation("ad_clicks"))
+
+    stream = fresh.invoke("run", "-s", "stg_ad_stream__clicks")
+    assert stream.success, stream.text()
+    for table in ("ad_clicks", "ad_blacklist", "ad_stream_batches", "ad_province_top3"):
+        assert spark.catalog.tableExists(fresh.relation(table)), table
