@@ -41,7 +41,8 @@
 
 {#- Whether this command selected a node that reads the streaming job's tables: one tagged
     `ad_stream` (the models over them), one that depends on such a source, or one that depends
-    on such a model (its tests). -#}
+    on such a model (its tests). Exposures (the dashboards) only document what they read; a
+    build passes them as no-ops. -#}
 {% macro ad_stream_selected(stream_sources) %}
     {%- set readers = stream_sources | map(attribute='unique_id') | list -%}
     {%- for node in graph.nodes.values() -%}
@@ -50,7 +51,7 @@
         {%- endif -%}
     {%- endfor -%}
     {%- for unique_id in selected_resources -%}
-        {%- set node = graph.nodes.get(unique_id) or graph.exposures.get(unique_id) -%}
+        {%- set node = graph.nodes.get(unique_id) -%}
         {%- if unique_id in readers
             or (node and node.depends_on.nodes | select('in', readers) | list) -%}
             {{ return(true) }}

@@ -194,8 +194,12 @@ def test_the_stream_tables_are_created_only_for_a_selection_that_reads_them(
         schema=dbt_project.schema + "_selection",
         target_path=module_dir / "target-selection",
     )
-    offline = fresh.invoke("run", "-s", "int_task_parameters")
+    # the live dashboard's exposure documents the stream's tables; a build passes it as a no-op
+    offline = fresh.invoke(
+        "build", "-s", "int_task_parameters", "exposure:dashboard_live_ad_clicks"
+    )
     assert offline.success, offline.text()
+    assert "dashboard_live_ad_clicks" in offline.statuses()
     assert not spark.catalog.tableExists(fresh.relation("ad_clicks"))
 
     stream = fresh.invoke("run", "-s", "stg_ad_stream__clicks")
