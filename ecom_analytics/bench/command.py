@@ -262,7 +262,10 @@ class Bench:
         if outcome.status == "ok" and state.exists():
             self.parse_state = state
         else:
-            self.log("bench: dbt parse failed; each dbt command parses the project itself")
+            self.log(
+                f"bench: dbt parse did not finish (see {run_dir / 'dbt-parse.log'}); each dbt"
+                " command parses the project itself, and the dbt figures include that"
+            )
         self.report["settings"]["dbt_parse"] = "partial" if self.parse_state else "full"
 
     def project_args(self, target: Path, run_dir: Path) -> list[str]:
