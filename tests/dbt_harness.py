@@ -6,7 +6,7 @@ import json
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -98,3 +98,12 @@ class DbtProject:
 
     def relation(self, name: str) -> str:
         return f"{self.schema}.{name}"
+
+    def beside(self, name: str) -> DbtProject:
+        """The same project and raw data in a fresh schema `<schema>_<name>`, with its own
+        target path `<target>-<name>` next to this one's."""
+        return replace(
+            self,
+            schema=f"{self.schema}_{name}",
+            target_path=self.target_path.with_name(f"{self.target_path.name}-{name}"),
+        )

@@ -185,15 +185,10 @@ def test_missing_raw_dir_says_what_to_do(dbt_project: DbtProject, module_dir: Pa
 
 
 def test_the_stream_tables_are_created_only_for_a_selection_that_reads_them(
-    spark: Any, dbt_project: DbtProject, module_dir: Path
+    spark: Any, dbt_project: DbtProject
 ) -> None:
     """An offline selection spends no metastore calls on the streaming job's tables."""
-    fresh = DbtProject(
-        project_dir=dbt_project.project_dir,
-        raw_dir=dbt_project.raw_dir,
-        schema=dbt_project.schema + "_selection",
-        target_path=module_dir / "target-selection",
-    )
+    fresh = dbt_project.beside("selection")
     # the live dashboard's exposure documents the stream's tables; a build passes it as a no-op
     offline = fresh.invoke(
         "build", "-s", "int_task_parameters", "exposure:dashboard_live_ad_clicks"

@@ -288,18 +288,12 @@ BAD_PARAMETERS = [
 )
 def test_a_bad_parameter_stops_dbt_before_anything_is_written(
     dbt_project: DbtProject,
-    module_dir: Path,
     spark,
     bad_vars: dict[str, Any],
     parameter: str,
     accepted: str,
 ) -> None:
-    fresh = DbtProject(
-        project_dir=dbt_project.project_dir,
-        raw_dir=dbt_project.raw_dir,
-        schema=dbt_project.schema + "_bad",
-        target_path=module_dir / "target-bad",
-    )
+    fresh = dbt_project.beside("bad")
     run = fresh.invoke("build", vars=bad_vars)
     assert not run.success
     lines = [line for line in str(run.exception).splitlines() if "Invalid task parameter" in line]
