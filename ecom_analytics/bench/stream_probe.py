@@ -6,7 +6,7 @@ one log file per second in real time, for --seconds. Then the job drains what is
 stops. From Spark's progress (the whole trigger, file listing and commit included) and the
 job's own end-of-batch callback it reports the batch durations, whether the rate was sustained
 (every batch after the warm-up within the trigger interval), and each file's latency from
-landing to its clicks being counted in ad_daily_clicks (ecom_analytics/bench/stream_stats.py).
+landing to its clicks being published in ad_daily_clicks (ecom_analytics/bench/stream_stats.py).
 It stops at the first rate not sustained. One JVM for all rates, like one long-running job,
 and, as such a job would be, warm: before the first rate the job processes --warmup-batches
 batches of the first rate's size from files written beforehand (the JVM compiles Spark's hot
@@ -34,6 +34,8 @@ from ecom_analytics.bench.stream_stats import (
 )
 
 _BATCH_LINE = re.compile(r"^ad-stream batch (\d+):")
+PUBLISHED = "published"
+"""The job's stage (streaming/job.py STAGES) after which readers see a batch's counts."""
 USERS = 20_000
 ADS = 100
 
@@ -130,6 +132,7 @@ def probe_rate(spark: Any, rate: int, args: argparse.Namespace) -> dict[str, Any
         trigger_interval=f"{args.trigger_seconds:g} seconds",
     )
     ended: dict[int, float] = {}
+    published: dict[int, float] = {}
 
     def on_batch(line: str) -> None:
         match = _BATCH_LINE.match(line)
@@ -137,7 +140,11 @@ def probe_rate(spark: Any, rate: int, args: argparse.Namespace) -> dict[str, Any
             ended[int(match.group(1))] = time.time()
         print(line, flush=True)
 
-    query, job = start_stream(spark, options, log=on_batch)
+    def on_stage(batch_id: int, stage: str) -> None:
+        if stage == PUBLISHED:
+            published[batch_id] = time.time()
+
+    query, job = start_stream(spark, options, log=on_batch, stage_hook=on_stage)
     started = time.time()
     produce_clicks(clicks, rate, 1.0, args.seconds, wait=True)
     produced = sum(item.lines for item in landed_files(clicks))
@@ -155,6 +162,7 @@ def probe_rate(spark: Any, rate: int, args: argparse.Namespace) -> dict[str, Any
             ended_at=ended.get(batch.batch_id, time.time()),
             input_lines=batch.input_lines,
             duration_seconds=durations.get(batch.batch_id, batch.duration_seconds),
+            published_at=published.get(batch.batch_id),
         )
         for batch in job.metrics
     ]

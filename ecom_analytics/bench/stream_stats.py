@@ -3,8 +3,9 @@
 A feed of R clicks/s is sustained when every micro-batch (after the warm-up) finishes within the
 trigger interval: the job then starts each batch on time and never falls behind. A file's
 latency is from its landing in the input folder (its modification time: the producer writes a
-file under a temporary name and renames it, so that is when it appears) to the end of the batch
-that counted it, when the job has published that batch's counts in ad_daily_clicks. Files are
+file under a temporary name and renames it, so that is when it appears) to the moment the batch
+that counted it has published its counts (ad_daily_clicks and the other count tables point at
+the batch's version; the batch then still writes its own row to ad_stream_batches). Files are
 read in landing order, whole, so the n-th file belongs to the first batch whose cumulative
 input lines reach the n-th file's cumulative lines. Plain functions, tested without Spark.
 """
@@ -30,29 +31,36 @@ class LandedFile:
 
 @dataclass(frozen=True)
 class FinishedBatch:
-    """A micro-batch of the job: when it ended (epoch seconds), its input lines and duration."""
+    """A micro-batch of the job: when it ended and when its counts were published (epoch
+    seconds; None: not told, take the end), its input lines and duration."""
 
     batch_id: int
     ended_at: float
     input_lines: int
     duration_seconds: float
+    published_at: float | None = None
+
+    @property
+    def counted_at(self) -> float:
+        """When a reader of the count tables sees this batch's clicks."""
+        return self.ended_at if self.published_at is None else self.published_at
 
 
 def file_latencies(
     files: Sequence[LandedFile], batches: Sequence[FinishedBatch]
 ) -> list[float | None]:
-    """Seconds from each file's landing to the end of the batch that counted it (in landing
-    order); None for a file no finished batch reached."""
+    """Seconds from each file's landing to the publication of the batch that counted it (in
+    landing order); None for a file no finished batch reached."""
     files = sorted(files, key=lambda item: item.landed_at)
     batches = sorted(batches, key=lambda item: item.batch_id)
     reached = list(accumulate(batch.input_lines for batch in batches))
     counted_at: list[float | None] = []
     for file_end in accumulate(item.lines for item in files):
         index = bisect_left(reached, file_end)
-        counted_at.append(batches[index].ended_at if index < len(batches) else None)
+        counted_at.append(batches[index].counted_at if index < len(batches) else None)
     return [
-        None if ended is None else max(0.0, ended - item.landed_at)
-        for item, ended in zip(files, counted_at, strict=True)
+        None if counted is None else max(0.0, counted - item.landed_at)
+        for item, counted in zip(files, counted_at, strict=True)
     ]
 
 

@@ -25,6 +25,7 @@ from ecom_analytics.bench.procs import (
     role_of,
     run_measured,
 )
+from ecom_analytics.bench.stream_probe import PUBLISHED
 from ecom_analytics.bench.stream_stats import (
     FinishedBatch,
     LandedFile,
@@ -40,6 +41,7 @@ from ecom_analytics.bench.task import (
     project_task,
     task_from_vars,
 )
+from streaming.job import STAGES
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -432,6 +434,15 @@ def test_file_latencies_follow_the_batches_that_counted_them() -> None:
         FinishedBatch(1, ended_at=104.0, input_lines=20, duration_seconds=1.5),
     ]
     assert file_latencies(files, batches) == [1.5, 3.0, 2.0, None]
+
+
+def test_file_latencies_end_when_the_counts_are_published_not_when_the_batch_ends() -> None:
+    files = [LandedFile(100.0, 10), LandedFile(101.0, 10)]
+    batches = [
+        FinishedBatch(0, ended_at=103.0, input_lines=20, duration_seconds=2.0, published_at=102.5)
+    ]
+    assert file_latencies(files, batches) == [2.5, 1.5]
+    assert PUBLISHED in STAGES  # the probe's stage hook waits for a stage the job calls
 
 
 def test_a_rate_is_sustained_when_steady_batches_fit_the_trigger() -> None:
