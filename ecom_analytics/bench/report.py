@@ -224,26 +224,39 @@ def targets(report: Mapping[str, Any]) -> list[dict[str, Any]]:
             )
     stream = report.get("stream") or {}
     if stream.get("rates"):
-        best = stream.get("highest_sustained_rate")
-        latency = stream.get("latency_at_highest_sustained")
-        found.append(
-            {
-                "target": "streaming: 20k clicks/s sustained, end-to-end latency under 5 s",
-                "figure": (
-                    f"highest sustained {best:,} clicks/s"
-                    + (f", latency p95 {latency['p95']:.1f} s" if latency else "")
-                    if best
-                    else "no rate sustained"
-                ),
-                "met": bool(
-                    best
-                    and best >= TARGET_STREAM_RATE
-                    and latency
-                    and latency["p95"] < TARGET_STREAM_LATENCY_SECONDS
-                ),
-            }
-        )
+        found.append(_stream_target(stream))
     return found
+
+
+def _stream_target(stream: dict[str, Any]) -> dict[str, Any]:
+    """The streaming target, judged at its own rate: 20k clicks/s sustained with a p95 latency
+    under 5 s there. A run that fed no rate of exactly 20k is judged at the lowest sustained rate
+    above it (a job that keeps up with more keeps up with 20k). The figure also names the highest
+    rate sustained."""
+    best = stream.get("highest_sustained_rate")
+    highest = f"highest sustained {best:,} clicks/s" if best else "no rate sustained"
+    at_target = min(
+        (
+            summary
+            for summary in stream["rates"]
+            if summary["rate"] >= TARGET_STREAM_RATE and summary.get("sustained")
+        ),
+        key=lambda summary: summary["rate"],
+        default=None,
+    )
+    if at_target is None:
+        figure = f"{TARGET_STREAM_RATE:,} clicks/s not sustained; {highest}"
+        met = False
+    else:
+        latency = at_target.get("latency")
+        p95 = f"latency p95 {latency['p95']:.1f} s" if latency else "no latency measured"
+        figure = f"at {at_target['rate']:,} clicks/s: sustained, {p95}; {highest}"
+        met = bool(latency and latency["p95"] < TARGET_STREAM_LATENCY_SECONDS)
+    return {
+        "target": "streaming: 20k clicks/s sustained, end-to-end latency under 5 s",
+        "figure": figure,
+        "met": met,
+    }
 
 
 def _cell(value: Any, digits: int = 1) -> str:

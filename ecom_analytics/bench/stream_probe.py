@@ -4,9 +4,10 @@ For each rate (clicks/s), in a scratch folder of its own: the ad-click job of st
 runs with a processing-time trigger, and `ecom produce-clicks --rate R --file-seconds 1` writes
 one log file per second in real time, for --seconds. Then the job drains what is left and
 stops. From Spark's progress (the whole trigger, file listing and commit included) and the
-job's own end-of-batch callback it reports the batch durations, whether the rate was sustained
-(every batch after the warm-up within the trigger interval), and each file's latency from
-landing to its clicks being published in ad_daily_clicks (ecom_analytics/bench/stream_stats.py).
+job's own callbacks (its progress line, its stage hook) it reports the batch durations, whether
+the rate was sustained (every batch after the warm-up within the trigger interval), and each
+file's latency from landing to its clicks being published in ad_daily_clicks
+(ecom_analytics/bench/stream_stats.py).
 It stops at the first rate not sustained. One JVM for all rates, like one long-running job,
 and, as such a job would be, warm: before the first rate the job processes --warmup-batches
 batches of the first rate's size from files written beforehand (the JVM compiles Spark's hot

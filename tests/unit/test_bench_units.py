@@ -372,6 +372,55 @@ def test_derived_ratios_and_targets() -> None:
     assert "| skewed within 1.3x of uniform (10M-category30) | 1.20x | met |" in text
 
 
+def _rate(rate: int, sustained: bool, p95: float) -> dict:
+    return {"rate": rate, "sustained": sustained, "latency": {"p95": p95}}
+
+
+@pytest.mark.parametrize(
+    ("rates", "highest", "met", "figure"),
+    [
+        # the latency that counts is the one at 20k, not at the highest rate sustained
+        (
+            [_rate(10_000, True, 4.0), _rate(20_000, True, 4.8), _rate(30_000, True, 5.3)],
+            30_000,
+            True,
+            "at 20,000 clicks/s: sustained, latency p95 4.8 s; highest sustained 30,000 clicks/s",
+        ),
+        (
+            [_rate(20_000, True, 5.2), _rate(30_000, True, 4.9)],
+            30_000,
+            False,
+            "at 20,000 clicks/s: sustained, latency p95 5.2 s; highest sustained 30,000 clicks/s",
+        ),
+        # no 20k fed: judged at the lowest sustained rate above it
+        (
+            [_rate(15_000, True, 4.0), _rate(25_000, True, 4.5), _rate(40_000, False, 9.0)],
+            25_000,
+            True,
+            "at 25,000 clicks/s: sustained, latency p95 4.5 s; highest sustained 25,000 clicks/s",
+        ),
+        (
+            [_rate(10_000, True, 3.0), _rate(20_000, False, 4.0)],
+            10_000,
+            False,
+            "20,000 clicks/s not sustained; highest sustained 10,000 clicks/s",
+        ),
+        (
+            [_rate(10_000, False, 9.0)],
+            None,
+            False,
+            "20,000 clicks/s not sustained; no rate sustained",
+        ),
+    ],
+)
+def test_the_stream_target_is_judged_at_20k_clicks_per_second(
+    rates: list, highest: int | None, met: bool, figure: str
+) -> None:
+    bench = {"stream": {"rates": rates, "highest_sustained_rate": highest}}
+    (target,) = [item for item in report.targets(bench) if item["target"].startswith("stream")]
+    assert (target["met"], target["figure"]) == (met, figure)
+
+
 def test_with_three_scales_flatness_is_judged_by_the_marginal_cost() -> None:
     # fixed cost 30 s; each further million costs 10 s from 1M to 10M but 13 s from 10M to 50M
     bench = {
