@@ -44,6 +44,7 @@ examples:
   ecom bench                                      # 1M and 10M actions, uniform and category 30%
   ecom bench --scales 10M --skews none,user:0.3,product:0.3 --parts dbt,baseline,check
   ecom bench --parts stream --stream-trigger 2 --stream-rates 10000,15000
+  ecom bench --scales 10M --skews none --parts dbt,baseline --repeat 3   # the median of 3 each
   ecom bench --quick                              # a smoke test: tiny data, all offline parts
 """
 )
@@ -83,6 +84,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-overhead",
         action="store_true",
         help="skip the tiny build that measures the fixed costs",
+    )
+    what.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run dbt and the baseline N times per case, alternating which goes first, and "
+        "report the run with the median wall time (default 1; this machine's runs vary by "
+        "10-20%%, so a ratio near 1 needs 3 or more)",
     )
     what.add_argument(
         "--quick",
@@ -297,9 +307,16 @@ class Bench:
         return outcome, target
 
     def dbt_part(
-        self, command: str, run_dir: Path, raw_dir: Path, case_name: str, actions: int
+        self,
+        command: str,
+        run_dir: Path,
+        raw_dir: Path,
+        case_name: str,
+        actions: int,
+        round_label: str = "",
     ) -> dict[str, Any]:
-        outcome, target = self.dbt(command, run_dir, raw_dir, f"{case_name}: dbt {command}")
+        label = f"{case_name}: dbt {command}{round_label}"
+        outcome, target = self.dbt(command, run_dir, raw_dir, label)
         results_path = target / "run_results.json"
         if not results_path.exists():
             return {**report.outcome_figures(outcome, actions), "nodes": []}
@@ -346,13 +363,9 @@ class Bench:
             "actions": actions,
             "skew": {"kind": case.skew.kind, "share": case.skew.share},
         }
-        if "baseline" in parts:  # first: its Spark start is the JVM start estimate for dbt
-            entry["baseline"] = self.baseline_part(
-                run_dir, raw_dir, f"{case.name}: baseline", actions
-            )
+        entry.update(self.timed_parts(case.name, parts, run_dir, raw_dir, actions))
         jvm_start = (entry.get("baseline") or {}).get("phases_seconds", {}).get("start Spark")
         if "dbt" in parts:
-            entry["dbt"] = self.dbt_part("build", run_dir, raw_dir, case.name, actions)
             split = entry["dbt"].get("time_split_seconds")
             if split and jvm_start is not None:
                 split["jvm_start_estimate"] = jvm_start
@@ -367,6 +380,36 @@ class Bench:
             for folder in ("warehouse", "baseline"):
                 shutil.rmtree(run_dir / folder, ignore_errors=True)
         return entry
+
+    def timed_parts(
+        self, name: str, parts: tuple[str, ...], run_dir: Path, raw_dir: Path, actions: int
+    ) -> dict[str, dict[str, Any]]:
+        """The baseline and the dbt build of a case, each `--repeat` times into a fresh
+        warehouse; per part the figures of its median run (report.median_run). The baseline goes
+        first in the first round (its Spark start is the JVM start estimate for dbt), and the
+        order alternates from round to round, so that a drift of the machine's speed weighs on
+        both alike."""
+        rounds = self.args.repeat
+        runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "dbt": []}
+        for index in range(rounds):
+            if index:  # a fresh warehouse and baseline output for every round
+                for folder in ("warehouse", "baseline"):
+                    shutil.rmtree(run_dir / folder, ignore_errors=True)
+            label = f" (round {index + 1} of {rounds})" if rounds > 1 else ""
+            order = ("baseline", "dbt") if index % 2 == 0 else ("dbt", "baseline")
+            for part in (part for part in order if part in parts):
+                if part == "baseline":
+                    runs[part].append(
+                        self.baseline_part(run_dir, raw_dir, f"{name}: baseline{label}", actions)
+                    )
+                else:
+                    runs[part].append(
+                        self.dbt_part("build", run_dir, raw_dir, name, actions, label)
+                    )
+        chosen = {part: found for part, found in runs.items() if found}
+        if rounds == 1:
+            return {part: found[0] for part, found in chosen.items()}
+        return {part: report.median_run(found) for part, found in chosen.items()}
 
     def check(self, run_dir: Path, entry: dict[str, Any]) -> dict[str, Any]:
         from ecom_analytics.bench.compare import mart_differences
@@ -496,4 +539,6 @@ def run(args: argparse.Namespace) -> int:
     """Run the benchmark; exit status 1 when a part failed or the baseline's marts differ."""
     if args.budget <= 0:
         raise CommandError("--budget must be a positive number of seconds")
+    if args.repeat < 1:
+        raise CommandError(f"--repeat must be 1 or more, got {args.repeat}")
     return Bench(args).run()

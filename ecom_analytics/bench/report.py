@@ -72,6 +72,21 @@ def dbt_figures(
     return figures
 
 
+def median_run(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """One part's figures from its repeated runs: the run with the median wall time (the faster
+    of the middle two for an even count), with every run's wall seconds in `wall_seconds_runs`.
+    A run that did not finish is the part's figures instead, so the failure shows."""
+    if not runs:
+        raise ValueError("no runs to choose from")
+    failed = [run for run in runs if run.get("status") != "ok"]
+    if failed:
+        chosen = failed[0]
+    else:
+        ordered = sorted(runs, key=lambda run: run["wall_seconds"])
+        chosen = ordered[(len(ordered) - 1) // 2]
+    return {**chosen, "wall_seconds_runs": [run.get("wall_seconds") for run in runs]}
+
+
 def _ok(part: Mapping[str, Any] | None) -> bool:
     return bool(part) and part.get("status") == "ok"
 
@@ -350,6 +365,21 @@ def markdown(report: Mapping[str, Any]) -> str:
             f"{_cell((overhead.get('baseline') or {}).get('wall_seconds'))} s, of which JVM "
             f"start {_cell(overhead.get('jvm_start_seconds'))} s. Net s per M = "
             "(wall - fixed) / millions of actions.",
+        ]
+    repeated = [
+        f"{case['name']} {part}: {', '.join(_cell(wall) for wall in figures['wall_seconds_runs'])}"
+        for case in report.get("cases", [])
+        for part in ("dbt", "baseline")
+        if len((figures := case.get(part) or {}).get("wall_seconds_runs", [])) > 1
+    ]
+    if repeated:
+        lines += [
+            "",
+            "Each part ran several times, alternating which of dbt and the baseline went first; "
+            "a row is the run with the median wall time (the faster of the middle two for an "
+            "even count), and ratios compare those. Every run's wall seconds: "
+            + "; ".join(repeated)
+            + ".",
         ]
     if any(
         "marginal_seconds_per_million_actions" in (case.get("dbt") or {})

@@ -3,6 +3,7 @@ figures and the mart comparison. No JVM."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -557,3 +558,76 @@ def test_the_bench_command_is_registered() -> None:
     )
     assert bad.returncode == 2
     assert "a scale is a number of actions" in bad.stderr
+
+
+# --- repeated runs ---------------------------------------------------------------------------
+
+
+def _run(wall: float, status: str = "ok") -> dict:
+    return {
+        "status": status,
+        "wall_seconds": wall,
+        "actions_per_second": 1,
+        "phases_seconds": {"start Spark": wall / 10},
+    }
+
+
+def test_the_median_run_stands_for_a_repeated_part() -> None:
+    assert report.median_run([_run(30.0), _run(10.0), _run(20.0)]) == {
+        **_run(20.0),
+        "wall_seconds_runs": [30.0, 10.0, 20.0],
+    }
+    # an even count: the faster of the middle two
+    assert (
+        report.median_run([_run(40.0), _run(10.0), _run(30.0), _run(20.0)])["wall_seconds"] == 20.0
+    )
+    # a run that did not finish is the figure, whatever the others did
+    stopped = report.median_run([_run(10.0), _run(900.0, "timeout"), _run(12.0)])
+    assert (stopped["status"], stopped["wall_seconds"]) == ("timeout", 900.0)
+    with pytest.raises(ValueError, match="no runs"):
+        report.median_run([])
+
+
+def test_repeated_rounds_alternate_and_start_from_a_fresh_warehouse(tmp_path: Path) -> None:
+    from ecom_analytics.bench.command import Bench, add_arguments
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args(["--repeat", "3", "--output", str(tmp_path / "out")])
+    bench = Bench(args)
+    run_dir = tmp_path / "run"
+    calls: list[str] = []
+    walls = {"baseline": iter([50.0, 40.0, 45.0]), "dbt": iter([30.0, 60.0, 35.0])}
+
+    def fake(kind: str) -> dict:
+        if len(calls) % 2 == 0:  # a round's first part finds nothing of the round before
+            assert not (run_dir / "warehouse").exists() and not (run_dir / "baseline").exists()
+            for folder in ("warehouse", "baseline"):
+                (run_dir / folder).mkdir(parents=True)
+        calls.append(kind)
+        return _run(next(walls[kind]))
+
+    bench.baseline_part = lambda *_args: fake("baseline")  # type: ignore[method-assign]
+    bench.dbt_part = lambda *_args: fake("dbt")  # type: ignore[method-assign]
+    found = bench.timed_parts("10M-uniform", ("dbt", "baseline"), run_dir, tmp_path, 10)
+
+    assert calls == ["baseline", "dbt", "dbt", "baseline", "baseline", "dbt"]
+    assert found["baseline"]["wall_seconds"] == 45.0
+    assert found["dbt"]["wall_seconds"] == 35.0
+    assert found["dbt"]["wall_seconds_runs"] == [30.0, 60.0, 35.0]
+    case = {"name": "10M-uniform", "actions": 10, "skew": {"kind": "none", "share": 0.3}}
+    bench_report = {"cases": [{**case, **found}]}
+    text = report.markdown(report.derive(bench_report))
+    assert "Every run's wall seconds: 10M-uniform dbt: 30.0, 60.0, 35.0; " in text
+    assert "10M-uniform baseline: 50.0, 40.0, 45.0." in text
+
+
+def test_a_repeat_below_one_is_refused(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "ecom"), "bench", "--repeat", "0"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "--repeat must be 1 or more, got 0" in result.stderr
