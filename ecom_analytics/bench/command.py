@@ -347,10 +347,11 @@ class Bench:
         outcome = self.child(argv, label, run_dir / "baseline.log", env)
         figures = report.outcome_figures(outcome, actions)
         if timings.exists():
+            written = json.loads(timings.read_text())
             figures["phases_seconds"] = {
-                name: round(seconds, 2)
-                for name, seconds in json.loads(timings.read_text())["phases"].items()
+                name: round(seconds, 2) for name, seconds in written["phases"].items()
             }
+            figures["tables"] = written.get("tables", [])
         return figures
 
     def run_case(self, case: plan.Case, parts: tuple[str, ...], overhead: bool = False) -> dict:
