@@ -2,7 +2,7 @@
 
 What a data engineer would write instead of the dbt project, for the task `dbt build` computes
 by default (see ecom_analytics/bench/task.py): read the raw Parquet, apply SPEC 1.1's contract
-(rows that break it are written to a quarantine folder with the reason, exact duplicates are
+(rows that break it are written to a quarantine table with the reason, exact duplicates are
 dropped and counted), cache the clean actions once, slice sessions, and write the six marts of
 SPEC 3 as Parquet tables of the metastore, as dbt does (schema `baseline`, data laid out like the
 dbt tables in `<output>/baseline.db/<mart>/`, partitioned the same way), so that they can be
@@ -12,7 +12,8 @@ in `$ECOM_WAREHOUSE_DIR` (default `<output>/warehouse`), so only the code differ
 
     python -m ecom_analytics.bench.baseline --raw-dir RAW --output DIR [--timings FILE]
 
-Prints one line per phase and writes the phases' seconds as JSON to --timings.
+Prints one line per phase and writes the phases' seconds (and the tables the metastore holds
+afterwards) as JSON to --timings.
 """
 
 from __future__ import annotations
