@@ -31,6 +31,7 @@ FILES = {
         1,Xi'an,
         2,back\\slash,plain
         3,Harbin,it's cold
+        4,Wuhan,100% hot
     """,
     "models/py_partitioned.py": """
         def model(dbt, session):
@@ -84,7 +85,7 @@ FILES = {
         def model(dbt, session):
             dbt.config(materialized="table")
             places = dbt.ref("places")
-            if places.count() == 3:
+            if places.count() == 4:
                 raise ValueError("no good: " + str(places.count()))
             return places
     """,
@@ -127,12 +128,15 @@ def table_details(spark, relation: str) -> dict[str, str]:
     return {row.col_name: row.data_type for row in rows}
 
 
-def test_seed_values_with_quotes_backslashes_and_blanks(built: DbtProject, spark) -> None:
+def test_seed_values_with_quotes_backslashes_percent_signs_and_blanks(
+    built: DbtProject, spark
+) -> None:
     rows = spark.table(built.relation("places")).orderBy("place_id").collect()
     assert [(r.place_id, r.city, r.note) for r in rows] == [
         (1, "Xi'an", None),
         (2, "back\\slash", "plain"),
         (3, "Harbin", "it's cold"),
+        (4, "Wuhan", "100% hot"),
     ]
 
 
@@ -142,13 +146,14 @@ def test_python_table_honours_partition_by_and_parquet(built: DbtProject, spark)
     relation = built.relation("py_partitioned")
     columns = spark.catalog.listColumns(relation)
     assert [c.name for c in columns if c.isPartition] == ["city"]
-    assert spark.sql(f"show partitions {relation}").count() == 3
-    assert {r.city for r in spark.table(relation).collect()} == {"Xi'an", "back\\slash", "Harbin"}
+    assert spark.sql(f"show partitions {relation}").count() == 4
+    cities = {r.city for r in spark.table(relation).collect()}
+    assert cities == {"Xi'an", "back\\slash", "Harbin", "Wuhan"}
 
 
 def test_python_and_sql_models_feed_each_other(built: DbtProject, spark) -> None:
     cities = {r.city for r in spark.table(built.relation("py_after_sql")).collect()}
-    assert cities == {"Xi'an", "back\\slash", "Harbin"}
+    assert cities == {"Xi'an", "back\\slash", "Harbin", "Wuhan"}
 
 
 def test_pandas_result_is_written(built: DbtProject, spark) -> None:
@@ -172,14 +177,14 @@ def test_incremental_insert_overwrite_replaces_only_its_partition(built: DbtProj
             f"select batch, run, count(*) as n from {relation} group by 1, 2"
         ).collect()
     }
-    assert counts == {("a", "second"): 3, ("b", "first"): 3}
+    assert counts == {("a", "second"): 4, ("b", "first"): 4}
 
 
 @pytest.mark.parametrize(
     ("model", "expected"),
     [
         ("py_raises", "Python model 'py_raises' failed (compiled line"),
-        ("py_raises", "ValueError: no good: 3"),
+        ("py_raises", "ValueError: no good: 4"),
         ("py_databricks_packages", "sets `packages`, which only Databricks supports"),
         ("py_not_a_frame", "model() returned list; return a Spark DataFrame"),
     ],
