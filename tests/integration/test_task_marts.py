@@ -13,6 +13,7 @@ parameters must stop dbt before anything is written.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -121,6 +122,26 @@ def runs(dbt_project: DbtProject, spark) -> Runs:
     emptied = dbt_project.invoke("run", *task_nodes, vars=EMPTIED.dbt_vars())
     assert emptied.success, emptied.text()[-3000:]
     return Runs(first, after, second, snapshot(spark, dbt_project))
+
+
+# the vars of the README's commands for another task, a daily run and a backfill
+DOCUMENTED_VARS = {
+    "task": FILTERED.dbt_vars(),
+    "daily": {"run_date": "2026-11-18", "lookback_days": 1},
+    "backfill": {"backfill_start_date": "2026-11-16", "backfill_end_date": "2026-11-17"},
+}
+
+
+@pytest.mark.parametrize("name", DOCUMENTED_VARS)
+def test_unit_tests_hold_under_the_readmes_vars(
+    runs: Runs, dbt_project: DbtProject, name: str
+) -> None:
+    """`--vars` reach dbt's unit tests too, so a documented command must not fail on them."""
+    run = dbt_project.invoke("test", "--select", "test_type:unit", vars=DOCUMENTED_VARS[name])
+    assert run.success, run.failures() or run.text()[-3000:]
+    manifest = json.loads((dbt_project.target_path / "manifest.json").read_text())
+    ran = [r for r in run.results if r.node.resource_type == "unit_test"]
+    assert len(ran) == len(manifest["unit_tests"]) > 20
 
 
 @pytest.fixture(scope="module")
