@@ -6,10 +6,7 @@
 {#-
     Without user, keyword or category filters every session with actions in the date range
     matches, so the actions are not joined to int_sessions_matched (a shuffle of every action
-    that would keep them all), and the model does not even ref it: dbt then runs it beside the
-    session slicing instead of after it. The ref, like the task, comes from the vars, which dbt
-    parses with (a changed var makes dbt parse the project again), so the DAG always holds the
-    edge the SQL reads.
+    that would keep them all).
 -#}
 {%- set task = task_params() -%}
 {%- set filtered = task_filters_sessions(task) %}
@@ -21,14 +18,15 @@ actions as (
     where {{ all_of(in_task_date_range('action_date', task)) }}
 ),
 
+-- read only when the task filters sessions (Spark drops an unused CTE)
+sessions as (  -- noqa: ST03
+    select * from {{ ref('int_sessions_matched') }}
+),
+
 session_actions as (
     select * from actions
     {%- if filtered %}
-        where
-            session_id in (
-                select sessions.session_id
-                from {{ ref('int_sessions_matched') }} as sessions
-            )
+        where session_id in (select sessions.session_id from sessions)
     {%- endif %}
 ),
 
