@@ -185,8 +185,16 @@
     int_sessions_matched may hold fewer sessions than have actions in the date range. -#}
 {% macro task_filters_sessions(task) %}
     {{ return(
+        task_filters_users(task)
+        or (task.keywords | length > 0) or (task.category_ids | length > 0)
+    ) }}
+{% endmacro %}
+
+
+{#- True when the task filters sessions by their user (age, profession, home city or sex). -#}
+{% macro task_filters_users(task) %}
+    {{ return(
         task.start_age is not none or task.end_age is not none or task.sex is not none
         or (task.professionals | length > 0) or (task.cities | length > 0)
-        or (task.keywords | length > 0) or (task.category_ids | length > 0)
     ) }}
 {% endmacro %}

@@ -2,7 +2,7 @@
 
 For each case (a scale of raw actions times a skew) it generates the data (`ecom generate`, 10
 days, 1% dirty rows; kept and reused while the parameters stay the same), then runs, each as a
-child process with a time budget and its memory sampled:
+child process with a time budget and its memory and CPU time sampled:
 
   dbt       `dbt build` of the seeds and every offline model (staging, session slicing, all SPEC 3
             marts; no tests, no streaming models) into a fresh warehouse
@@ -216,9 +216,11 @@ class Bench:
             cwd=cwd,
         )
         jvm = outcome.peak_rss.get("jvm", 0) / 2**20
+        cpu = outcome.cpu_seconds
         self.log(
             f"bench: {label}: {outcome.status} in {outcome.wall_seconds:.1f} s "
-            f"(peak JVM {jvm:,.0f} MiB, mean load {outcome.mean_load or 0:.1f})"
+            f"(peak JVM {jvm:,.0f} MiB, CPU {cpu.get('jvm', 0):.1f} s JVM + "
+            f"{cpu.get('python', 0):.1f} s Python, mean load {outcome.mean_load or 0:.1f})"
         )
         return outcome
 

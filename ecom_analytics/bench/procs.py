@@ -1,10 +1,12 @@
-"""Run one benchmark part as a child process: wall time, peak memory, a time budget.
+"""Run one benchmark part as a child process: wall time, peak memory, CPU time, a time budget.
 
 The child gets a process group of its own, so the JVM that PySpark starts under it belongs to
-the group too. While it runs, the RSS of every process in its tree is sampled from /proc: the
-JVM (`java`), the Python process that runs dbt or the baseline, and anything else. When the
-budget runs out the whole group gets SIGTERM, then SIGKILL after a grace period, and the outcome
-says `timeout`. Parsing /proc is in plain functions, tested without a child.
+the group too. While it runs, the RSS and the CPU time of every process in its tree are sampled
+from /proc: the JVM (`java`), the Python process that runs dbt or the baseline, and anything
+else. A process's CPU time is its last sample's, so up to one sampling interval of it is missed
+at its end. When the budget runs out the whole group gets SIGTERM, then SIGKILL after a grace
+period, and the outcome says `timeout`. Parsing /proc is in plain functions, tested without a
+child.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ PAGE_SIZE_FIELDS = ("VmRSS", "VmHWM")
 ROLES = ("jvm", "python", "other")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 KILL_GRACE_SECONDS = 15.0
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 def parse_status(text: str) -> dict[str, int]:
@@ -41,6 +44,14 @@ def parse_stat(text: str) -> tuple[int, str, int]:
     name, _, after = rest.rpartition(") ")
     fields = after.split()
     return int(pid_text), name, int(fields[1])
+
+
+def parse_cpu_ticks(text: str) -> int:
+    """User plus system CPU time of a /proc/<pid>/stat line, in clock ticks."""
+    _pid, _, rest = text.partition(" (")
+    _name, _, after = rest.rpartition(") ")
+    fields = after.split()
+    return int(fields[11]) + int(fields[12])
 
 
 def descendants(root: int, parents: Mapping[int, int]) -> set[int]:
@@ -85,6 +96,7 @@ class Outcome:
     wall_seconds: float
     peak_rss: dict[str, int] = field(default_factory=dict)  # per role, and `total`
     samples: list[Sample] = field(default_factory=list)
+    cpu_seconds: dict[str, float] = field(default_factory=dict)  # per role
 
     @property
     def mean_load(self) -> float | None:
@@ -106,32 +118,48 @@ def _read(path: str) -> str | None:
         return None
 
 
-def process_table(proc: Path = Path("/proc")) -> dict[int, tuple[str, int]]:
-    """Every process's (name, parent pid), from /proc."""
+def process_table(proc: Path = Path("/proc")) -> dict[int, tuple[str, int, int]]:
+    """Every process's (name, parent pid, CPU clock ticks), from /proc."""
     table = {}
     for entry in proc.iterdir():
         if entry.name.isdigit():
             text = _read(str(entry / "stat"))
             if text:
                 pid, name, parent = parse_stat(text)
-                table[pid] = (name, parent)
+                table[pid] = (name, parent, parse_cpu_ticks(text))
     return table
 
 
-def sample_tree(root: int, peaks: dict[str, int]) -> Sample:
-    """Current RSS per role of `root`'s process tree; raises `peaks` with the VmHWM values."""
+def cpu_seconds_per_role(ticks: Mapping[int, tuple[str, int]]) -> dict[str, float]:
+    """CPU seconds per role, from each process's (role, last CPU clock ticks seen)."""
+    seconds = dict.fromkeys(ROLES, 0.0)
+    for role, count in ticks.values():
+        seconds[role] += count / CLOCK_TICKS
+    return seconds
+
+
+def sample_tree(
+    root: int, peaks: dict[str, int], ticks: dict[int, tuple[str, int]] | None = None
+) -> Sample:
+    """Current RSS per role of `root`'s process tree; raises `peaks` with the VmHWM values.
+
+    With `ticks`, also records each process's role and CPU clock ticks so far.
+    """
     table = process_table()
     rss = dict.fromkeys(ROLES, 0)
-    for pid in descendants(root, {pid: parent for pid, (_name, parent) in table.items()}):
+    for pid in descendants(root, {pid: parent for pid, (_name, parent, _t) in table.items()}):
         if pid not in table:
             continue
         status = _read(f"/proc/{pid}/status")
         if not status:
             continue
         values = parse_status(status)
-        role = role_of(pid, table[pid][0], root)
+        name, _parent, cpu = table[pid]
+        role = role_of(pid, name, root)
         rss[role] += values.get("VmRSS", 0)
         peaks[role] = max(peaks.get(role, 0), values.get("VmHWM", 0))
+        if ticks is not None:
+            ticks[pid] = (role, max(cpu, ticks.get(pid, (role, 0))[1]))
     peaks["total"] = max(peaks.get("total", 0), sum(rss.values()))
     return Sample(time.time(), rss, os.getloadavg()[0])
 
@@ -180,6 +208,7 @@ def run_measured(
     """Run `argv` (output to `log_path`), sampling memory, within `budget_seconds`."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     peaks: dict[str, int] = {}
+    ticks: dict[int, tuple[str, int]] = {}
     samples: list[Sample] = []
     started_at, started = time.time(), time.monotonic()
     with log_path.open("wb") as output:
@@ -194,7 +223,7 @@ def run_measured(
         status, next_progress = None, started + progress_seconds
         try:
             while process.poll() is None:
-                samples.append(sample_tree(process.pid, peaks))
+                samples.append(sample_tree(process.pid, peaks, ticks))
                 now = time.monotonic()
                 if now - started > budget_seconds:
                     log(f"bench:   {label}: over the budget of {budget_seconds:.0f} s, stopping it")
@@ -215,4 +244,4 @@ def run_measured(
     code = process.returncode
     if status is None:
         status = "ok" if code == 0 else "failed"
-    return Outcome(status, code, started_at, wall, peaks, samples)
+    return Outcome(status, code, started_at, wall, peaks, samples, cpu_seconds_per_role(ticks))

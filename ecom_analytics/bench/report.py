@@ -27,7 +27,7 @@ def mib(value: int | None) -> float | None:
 
 
 def outcome_figures(outcome: Outcome, actions: int) -> dict[str, Any]:
-    """Status, wall seconds, actions per second and peak memory of one child run."""
+    """Status, wall seconds, actions per second, peak memory and CPU time of one child run."""
     # the rate from the reported seconds, so that the report's own figures divide out
     wall_seconds = round(outcome.wall_seconds, 2)
     return {
@@ -36,6 +36,9 @@ def outcome_figures(outcome: Outcome, actions: int) -> dict[str, Any]:
         "wall_seconds": wall_seconds,
         "actions_per_second": round(actions / wall_seconds) if wall_seconds else 0,
         "peak_rss_mib": {role: mib(value) for role, value in sorted(outcome.peak_rss.items())},
+        "cpu_seconds": {
+            role: round(seconds, 1) for role, seconds in sorted(outcome.cpu_seconds.items())
+        },
         "mean_load": None if outcome.mean_load is None else round(outcome.mean_load, 2),
     }
 
@@ -313,7 +316,9 @@ def markdown(report: Mapping[str, Any]) -> str:
         "## Offline build",
         "",
         "`load` is the mean 1-minute load average while the part ran; a part alone on this "
-        f"machine makes about {machine.get('cores')}, more means other work shared the cores.",
+        f"machine makes about {machine.get('cores')}, more means other work shared the cores. "
+        "`CPU s` is the CPU time of the part's JVM and of its Python process (dbt's or the "
+        "baseline's): against the wall time times the cores, how busy the part kept them.",
         "",
     ]
     rows = []
@@ -323,6 +328,7 @@ def markdown(report: Mapping[str, Any]) -> str:
             if not figures:
                 continue
             rss = figures.get("peak_rss_mib", {})
+            cpu = figures.get("cpu_seconds", {})
             rows.append(
                 [
                     case["name"],
@@ -335,6 +341,8 @@ def markdown(report: Mapping[str, Any]) -> str:
                     figures.get("marginal_seconds_per_million_actions"),
                     rss.get("jvm"),
                     rss.get("python"),
+                    cpu.get("jvm"),
+                    cpu.get("python"),
                     case.get("dbt_to_baseline") if part == "dbt" else None,
                     figures.get("mean_load"),
                 ]
@@ -351,6 +359,8 @@ def markdown(report: Mapping[str, Any]) -> str:
             "marginal s per M",
             "JVM MiB",
             "Python MiB",
+            "JVM CPU s",
+            "Python CPU s",
             "dbt/baseline",
             "load",
         ],

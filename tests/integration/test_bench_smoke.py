@@ -5,6 +5,7 @@ compares like with like). No timing is asserted: only that the figures are real.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pyarrow.compute as pc
@@ -81,6 +82,10 @@ def test_the_figures_are_real_and_add_up(quick: tuple[dict, Path, Path]) -> None
         assert part["peak_rss_mib"]["jvm"] > 200
         assert part["peak_rss_mib"]["python"] > 30
         assert part["mean_load"] > 0
+        # the JVM works for seconds, within what the machine's cores can give in the wall time
+        cores = os.cpu_count() or 1
+        assert 1 < part["cpu_seconds"]["jvm"] <= cores * part["wall_seconds"]
+        assert 0 < part["cpu_seconds"]["python"] <= cores * part["wall_seconds"]
     phases = baseline["phases_seconds"]
     assert set(MARTS) <= set(phases) and "start Spark" in phases
     # like dbt's, the baseline's marts are tables of its metastore, not only files

@@ -17,10 +17,13 @@ from ecom_analytics.bench import plan, report
 from ecom_analytics.bench.compare import frame_differences
 from ecom_analytics.bench.dbt_results import breakdown, node_timings
 from ecom_analytics.bench.procs import (
+    CLOCK_TICKS,
     Outcome,
     Sample,
+    cpu_seconds_per_role,
     descendants,
     last_line,
+    parse_cpu_ticks,
     parse_stat,
     parse_status,
     role_of,
@@ -175,6 +178,17 @@ def test_proc_files_parse() -> None:
     assert role_of(5, "bash", 2) == "other"
 
 
+def test_cpu_time_is_read_per_process_and_summed_per_role() -> None:
+    # fields after the name: state ppid pgrp session tty tpgid flags minflt cminflt majflt
+    # cmajflt utime stime cutime cstime ...; a name with ") " must not shift them
+    stat = "77 (a) b) R 1 77 77 0 -1 4194560 10 0 0 0 250 40 999 999 20 0 1 0 5"
+    assert parse_cpu_ticks(stat) == 290
+    seconds = cpu_seconds_per_role(
+        {1: ("jvm", 3 * CLOCK_TICKS), 2: ("jvm", CLOCK_TICKS), 3: ("python", CLOCK_TICKS // 2)}
+    )
+    assert seconds == {"jvm": 4.0, "python": (CLOCK_TICKS // 2) / CLOCK_TICKS, "other": 0.0}
+
+
 def test_last_line_skips_jvm_chatter_and_colours(tmp_path: Path) -> None:
     log = tmp_path / "out.log"
     log.write_text("\x1b[32m12 of 21 OK created model\x1b[0m\n25/11/25 WARN WindowExec: x\n\n")
@@ -203,7 +217,12 @@ def test_the_rate_divides_out_of_the_reported_seconds() -> None:
 
 
 def test_a_child_within_its_budget_reports_its_memory(tmp_path: Path) -> None:
-    code = "import time; data = bytearray(64 * 2**20); time.sleep(1.2)"
+    # 64 MiB held, then about a second of CPU spent
+    code = (
+        "import time; data = bytearray(64 * 2**20); end = time.process_time() + 1.0\n"
+        "while time.process_time() < end: pass\n"
+        "time.sleep(0.3)"
+    )
     outcome = run_measured(
         [sys.executable, "-c", code],
         label="t",
@@ -215,6 +234,8 @@ def test_a_child_within_its_budget_reports_its_memory(tmp_path: Path) -> None:
     assert (outcome.status, outcome.exit_code) == ("ok", 0)
     assert 1.0 < outcome.wall_seconds < 30
     assert outcome.peak_rss["python"] >= 64 * 2**20
+    assert 0.8 <= outcome.cpu_seconds["python"] <= outcome.wall_seconds
+    assert report.outcome_figures(outcome, 1)["cpu_seconds"]["python"] >= 0.8
 
 
 def test_a_child_over_its_budget_is_stopped_with_its_whole_group(tmp_path: Path) -> None:

@@ -4,8 +4,15 @@
     searched keyword among `keywords` and a clicked category among `category_ids` when given.
     Without user filters a session matches even when its user is missing from user_info; any
     user filter needs a known user who passes it.
+
+    A view: its readers (the session-analysis marts, and int_category_actions_exploded when the
+    task filters sessions) read the sliced sessions through it, so the top-10 chain does not
+    wait for a table of its own to be written (docs/performance.md, tuning log). The users are
+    joined only when a user filter needs them.
 -#}
+{{ config(materialized='view') }}
 {%- set task = task_params() -%}
+{%- set joins_users = task_filters_users(task) -%}
 {%- set conditions = [] -%}
 {%- if task.start_age is not none -%}
     {%- do conditions.append('age >= ' ~ sql_value(task.start_age, 'int')) -%}
@@ -39,20 +46,25 @@ sessions as (
     select * from {{ ref('int_sessions_sliced') }}
 ),
 
-users as (
+-- read only when a user filter is set (Spark drops an unused CTE)
+users as (  -- noqa: ST03
     select * from {{ ref('stg_ecom__users') }}
 ),
 
 sessions_with_users as (
-    select
-        sessions.*,
-        users.professional,
-        users.city,
-        users.sex,
-        users.age
-    from sessions
-    left join users
-        on sessions.user_id = users.user_id
+    {%- if joins_users %}
+        select
+            sessions.*,
+            users.professional,
+            users.city,
+            users.sex,
+            users.age
+        from sessions
+        left join users
+            on sessions.user_id = users.user_id
+    {%- else %}
+        select * from sessions
+    {%- endif %}
 ),
 
 matched as (
