@@ -38,19 +38,23 @@ def parse_status(text: str) -> dict[str, int]:
     return values
 
 
-def parse_stat(text: str) -> tuple[int, str, int]:
-    """(pid, command name, parent pid) of a /proc/<pid>/stat line (the name may hold spaces)."""
+def _split_stat(text: str) -> tuple[str, str, list[str]]:
+    """pid, command name and the fields after it of a /proc/<pid>/stat line (the name may hold
+    spaces and parentheses)."""
     pid_text, _, rest = text.partition(" (")
     name, _, after = rest.rpartition(") ")
-    fields = after.split()
+    return pid_text, name, after.split()
+
+
+def parse_stat(text: str) -> tuple[int, str, int]:
+    """(pid, command name, parent pid) of a /proc/<pid>/stat line."""
+    pid_text, name, fields = _split_stat(text)
     return int(pid_text), name, int(fields[1])
 
 
 def parse_cpu_ticks(text: str) -> int:
     """User plus system CPU time of a /proc/<pid>/stat line, in clock ticks."""
-    _pid, _, rest = text.partition(" (")
-    _name, _, after = rest.rpartition(") ")
-    fields = after.split()
+    fields = _split_stat(text)[2]
     return int(fields[11]) + int(fields[12])
 
 
@@ -159,7 +163,7 @@ def sample_tree(
         rss[role] += values.get("VmRSS", 0)
         peaks[role] = max(peaks.get(role, 0), values.get("VmHWM", 0))
         if ticks is not None:
-            ticks[pid] = (role, max(cpu, ticks.get(pid, (role, 0))[1]))
+            ticks[pid] = (role, cpu)  # a process's CPU time only grows
     peaks["total"] = max(peaks.get("total", 0), sum(rss.values()))
     return Sample(time.time(), rss, os.getloadavg()[0])
 
@@ -205,7 +209,7 @@ def run_measured(
     progress_seconds: float = 30.0,
     log: Callable[[str], None] = print,
 ) -> Outcome:
-    """Run `argv` (output to `log_path`), sampling memory, within `budget_seconds`."""
+    """Run `argv` (output to `log_path`), sampling memory and CPU time, within `budget_seconds`."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     peaks: dict[str, int] = {}
     ticks: dict[int, tuple[str, int]] = {}
