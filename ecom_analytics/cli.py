@@ -23,6 +23,7 @@ COMMANDS = (
     "streaming.bench",
     "ecom_analytics.dashboard.command",
     "ecom_analytics.bench.command",
+    "ecom_analytics.jvm_archive",
 )
 USAGE_ERROR = 2
 

@@ -65,13 +65,16 @@ def local_spark_conf(
 def local_spark(
     app_name: str = "ecom_analytics", extra_conf: dict[str, str] | None = None
 ) -> SparkSession:
-    """The embedded SparkSession on `$ECOM_WAREHOUSE_DIR`, with Hive metastore support."""
+    """The embedded SparkSession on `$ECOM_WAREHOUSE_DIR`, with Hive metastore support (and the
+    archive of Spark's classes of `ecom jvm-archive`, when this machine has one)."""
+    from dbt.adapters.sparkoss.class_archive import with_class_archive
     from dbt.adapters.sparkoss.session import silence_query_context_logs
     from pyspark.sql import SparkSession
 
     silence_query_context_logs()
     os.makedirs(warehouse_dir(), exist_ok=True)
     builder = SparkSession.builder.enableHiveSupport()
-    for key, value in {**local_spark_conf(app_name), **(extra_conf or {})}.items():
+    conf = with_class_archive({**local_spark_conf(app_name), **(extra_conf or {})})
+    for key, value in conf.items():
         builder = builder.config(key, value)
     return builder.getOrCreate()

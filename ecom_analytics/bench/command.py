@@ -161,6 +161,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def jvm_class_archive() -> str:
+    """The archive of Spark's classes the run's JVMs start from (`ecom jvm-archive`), or none."""
+    from dbt.adapters.sparkoss.class_archive import configured_archive
+
+    archive = configured_archive()
+    return str(archive) if archive is not None and archive.is_file() else "none"
+
+
 class Bench:
     """One `ecom bench` run: the plan, where things go, and the report being filled."""
 
@@ -191,6 +199,8 @@ class Bench:
             "project_dir": str(args.project_dir.resolve()),
             "cases": [],
         }
+        # whether the JVMs of this run start from the archive of Spark's classes (jvm-archive)
+        self.report["settings"]["jvm_class_archive"] = jvm_class_archive()
         self.parse_state: Path | None = None
 
     # --- helpers -----------------------------------------------------------------------------

@@ -176,7 +176,10 @@ def settings_from(
 
 
 def spark_conf(settings: ServerSettings) -> dict[str, str]:
-    """The application's Spark settings: the `local` target's, plus the Spark Connect server."""
+    """The application's Spark settings: the `local` target's, plus the Spark Connect server
+    (and the archive of Spark's classes of `ecom jvm-archive`, when this machine has one)."""
+    from dbt.adapters.sparkoss.class_archive import with_class_archive
+
     conf = local_spark_conf(APP_NAME, warehouse=str(settings.state_dir))
     if settings.driver_memory:
         conf["spark.driver.memory"] = settings.driver_memory
@@ -188,7 +191,7 @@ def spark_conf(settings: ServerSettings) -> dict[str, str]:
         }
     )
     conf.update(settings.extra_conf)
-    return conf
+    return with_class_archive(conf)
 
 
 def hive_conf(settings: ServerSettings) -> dict[str, str]:

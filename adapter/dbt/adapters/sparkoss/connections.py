@@ -123,13 +123,17 @@ class SparkossConnectionManager(SparkConnectionManager):
     @classmethod
     def open(cls, connection: Connection) -> Connection:
         if connection.credentials.method == SparkConnectionMethod.SESSION:
+            from dbt.adapters.sparkoss.class_archive import with_class_archive
             from dbt.adapters.sparkoss.session import (
                 prepare_local_folders,
                 silence_query_context_logs,
             )
 
-            prepare_local_folders(connection.credentials.server_side_parameters)
+            parameters = connection.credentials.server_side_parameters
+            prepare_local_folders(parameters)
             silence_query_context_logs()
+            # the JVM starts from the archive of Spark's classes when this machine has one
+            parameters.update(with_class_archive(parameters))
         connection = super().open(connection)
         if connection.credentials.method == SparkConnectionMethod.SESSION:
             from dbt.adapters.sparkoss.session import EscapingSessionConnectionWrapper
