@@ -142,13 +142,17 @@ def _quoted(option: str) -> str:
     return f'"{option}"' if any(char.isspace() for char in option) else option
 
 
+def _joined(*options: str) -> str:
+    return " ".join(option for option in options if option)
+
+
 def java_options(options: str, archive: Path | None) -> str:
     """`options` plus the options that map `archive`, when it exists and none is given yet."""
     if archive is None or not archive.is_file():
         return options
     if USE_OPTION in options or DUMP_OPTION in options:
         return options
-    return " ".join(part for part in (options, _quoted(f"{USE_OPTION}{archive}"), QUIET) if part)
+    return _joined(options, _quoted(f"{USE_OPTION}{archive}"), QUIET)
 
 
 def with_class_archive(
@@ -205,14 +209,8 @@ def make_archive(
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
     partial.unlink(missing_ok=True)
-    options = " ".join(
-        part
-        for part in (
-            str(parameters.get(JAVA_OPTIONS, "")),
-            _quoted(f"{DUMP_OPTION}{partial}"),
-            QUIET,
-        )
-        if part
+    options = _joined(
+        str(parameters.get(JAVA_OPTIONS, "")), _quoted(f"{DUMP_OPTION}{partial}"), QUIET
     )
     try:
         _spark_child({**parameters, JAVA_OPTIONS: options}, "--dump", timeout, log)
@@ -238,8 +236,8 @@ def check_archive(
     maps it, and run one query; raises ArchiveError when that fails."""
     if not archive.is_file():
         raise ArchiveError(f"no archive at {archive}")
-    options = java_options(str(parameters.get(JAVA_OPTIONS, "")), archive)
-    _spark_child({**parameters, JAVA_OPTIONS: f"{options} {STRICT}"}, "--check", timeout, log)
+    options = _joined(java_options(str(parameters.get(JAVA_OPTIONS, "")), archive), STRICT)
+    _spark_child({**parameters, JAVA_OPTIONS: options}, "--check", timeout, log)
 
 
 def _run_child(mode: str, settings: Path) -> int:
