@@ -4,7 +4,7 @@ Every dbt command on the `local` target, and `ecom stream`, the dashboards, the 
 tests, starts a JVM that loads Spark's, Hive's and Derby's classes one by one. This command runs
 Spark once with the `local` target's settings and keeps the classes it loaded in a
 class-data-sharing archive for this machine's JVM and pyspark; JVMs started afterwards map that
-file instead (about 5 s less per start on the reference machine: docs/performance.md).
+file instead (5-7 s less per start on the reference machine: docs/performance.md).
 `make setup` runs it, so this is only needed after an update of the JDK, or with --force.
 
 Without an archive, or with one that the JVM cannot use, Spark starts as before. The archive

@@ -59,7 +59,7 @@ say "installing ecom_analytics and the dbt-spark-oss adapter into .venv (first t
     -e "./adapter[connect]" -e ".[dev]"
 .venv/bin/python -m pip check >/dev/null || die "pip reports broken requirements: run '.venv/bin/pip check'"
 # An archive of the classes Spark loads, for this JVM and pyspark: each embedded JVM (every dbt
-# command, the stream, the tests) then starts about 5 s sooner. Spark runs without it as well.
+# command, the stream, the tests) then starts 5-7 s sooner. Spark runs without it as well.
 if ! .venv/bin/ecom jvm-archive; then
     say "warning: no archive of Spark's classes; Spark starts without it (slower). Retry: .venv/bin/ecom jvm-archive --force"
 fi
