@@ -15,7 +15,6 @@ lives in the virtual environment (`.venv/share/dbt-spark-oss/`, about 200 MiB);
 from __future__ import annotations
 
 import argparse
-import os
 import tempfile
 import time
 from pathlib import Path
@@ -48,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
         check_archive,
         configured_archive,
         make_archive,
+        turned_off,
     )
 
     from ecom_analytics.spark_session import local_spark_conf
@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
 
     target = configured_archive()
     if target is None:
-        if os.environ.get(ENV, "").strip().lower() == "off":
+        if turned_off():
             say(f"turned off by {ENV}=off: Spark starts without an archive")
             return 1 if args.check else 0
         raise CommandError(

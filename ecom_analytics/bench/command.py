@@ -163,10 +163,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def jvm_class_archive() -> str:
     """The archive of Spark's classes the run's JVMs start from (`ecom jvm-archive`), or none."""
-    from dbt.adapters.sparkoss.class_archive import configured_archive
+    from dbt.adapters.sparkoss.class_archive import existing_archive
 
-    archive = configured_archive()
-    return str(archive) if archive is not None and archive.is_file() else "none"
+    return str(existing_archive() or "none")
 
 
 class Bench:

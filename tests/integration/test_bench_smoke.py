@@ -139,9 +139,7 @@ def test_each_dbt_command_starts_from_the_one_untimed_parse(quick: tuple[dict, P
 def test_the_report_names_the_class_archive_its_jvms_started_from(
     quick: tuple[dict, Path, Path],
 ) -> None:
-    from dbt.adapters.sparkoss.class_archive import configured_archive
+    from dbt.adapters.sparkoss.class_archive import existing_archive
 
     report, _out, _work = quick
-    archive = configured_archive()
-    expected = str(archive) if archive is not None and archive.is_file() else "none"
-    assert report["settings"]["jvm_class_archive"] == expected
+    assert report["settings"]["jvm_class_archive"] == str(existing_archive() or "none")

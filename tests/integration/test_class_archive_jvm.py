@@ -3,12 +3,17 @@ the embedded Spark starts with it, and a JVM that cannot map an archive is caugh
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
-from dbt.adapters.sparkoss.class_archive import ENV, ArchiveError, check_archive, configured_archive
+from dbt.adapters.sparkoss.class_archive import (
+    ENV,
+    ArchiveError,
+    check_archive,
+    configured_archive,
+    turned_off,
+)
 
 from ecom_analytics.spark_session import local_spark_conf
 
@@ -17,7 +22,7 @@ pytestmark = pytest.mark.spark
 
 @pytest.fixture(scope="module")
 def archive() -> Path:
-    if os.environ.get(ENV, "").strip().lower() == "off":
+    if turned_off():
         pytest.skip(f"{ENV}=off")
     path = configured_archive()
     assert path is not None and path.is_file(), (

@@ -82,6 +82,17 @@ def test_settings_get_the_archive_without_changing_the_given_ones(archive: Path)
     assert with_class_archive(updated, archive) == updated
 
 
+def test_settings_naming_an_archive_need_no_lookup(
+    monkeypatch: pytest.MonkeyPatch, archive: Path
+) -> None:
+    def no_lookup() -> Path:
+        raise AssertionError("the archive was looked up again")
+
+    monkeypatch.setattr(class_archive, "configured_archive", no_lookup)
+    given = {JAVA_OPTIONS: f"-XX:+UseParallelGC -XX:SharedArchiveFile={archive}"}
+    assert with_class_archive(given) == given
+
+
 def test_the_environment_turns_the_archive_off_or_moves_it(
     monkeypatch: pytest.MonkeyPatch, archive: Path
 ) -> None:

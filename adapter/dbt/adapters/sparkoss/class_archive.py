@@ -129,12 +129,23 @@ def default_archive() -> Path | None:
     return Path(sys.prefix) / "share" / "dbt-spark-oss" / f"{PREFIX}{key}{SUFFIX}"
 
 
+def turned_off(env: Mapping[str, str] = os.environ) -> bool:
+    """True when `$SPARKOSS_CLASS_ARCHIVE` is `off` (any case, spaces around it ignored)."""
+    return env.get(ENV, "").strip().lower() == OFF
+
+
 def configured_archive(env: Mapping[str, str] = os.environ) -> Path | None:
     """The archive JVMs should use: `$SPARKOSS_CLASS_ARCHIVE`, `off` for none, else the default."""
-    value = env.get(ENV, "").strip()
-    if value.lower() == OFF:
+    if turned_off(env):
         return None
+    value = env.get(ENV, "").strip()
     return Path(value).expanduser() if value else default_archive()
+
+
+def existing_archive() -> Path | None:
+    """The configured archive when its file exists, else None (JVMs then start without one)."""
+    archive = configured_archive()
+    return archive if archive is not None and archive.is_file() else None
 
 
 def _quoted(option: str) -> str:
@@ -163,9 +174,12 @@ def with_class_archive(
     Only the driver's own JVM reads `spark.driver.extraJavaOptions` this way: the embedded
     (`local`) Spark of the `session` method, or a `spark-submit` in client mode.
     """
-    archive = configured_archive() if archive is None else archive
     updated = dict(parameters)
-    options = java_options(str(updated.get(JAVA_OPTIONS, "")), archive)
+    given = str(updated.get(JAVA_OPTIONS, ""))
+    if USE_OPTION in given or DUMP_OPTION in given:
+        # already set (the adapter applies this at every connection's open): no file lookups
+        return updated
+    options = java_options(given, configured_archive() if archive is None else archive)
     if options:
         updated[JAVA_OPTIONS] = options
     return updated
