@@ -1,5 +1,3 @@
-{{ config(materialized='table') }}
-
 {#- Raw user rows that break the contract of SPEC 1.1, as they came, with the reason. -#}
 with
 

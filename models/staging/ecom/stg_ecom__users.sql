@@ -1,5 +1,3 @@
-{{ config(materialized='table') }}
-
 {#- The clean users, one row per user_id. -#}
 with
 
