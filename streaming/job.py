@@ -195,6 +195,7 @@ class AdStreamBatch:
         self.metrics: list[BatchMetrics] = []
         self.stream_id: str | None = None
         self._carried: _Carry | None = None
+        self._blacklist: tuple[frozenset[int], DataFrame] | None = None
         schema = options.schema
         self.locations = {
             name: version_root(table_location(spark, schema, name)) for name in TABLES
@@ -298,9 +299,12 @@ class AdStreamBatch:
 
     def __call__(self, lines: DataFrame, batch_id: int) -> None:
         started = time.perf_counter()
-        parsed = parse_lines(lines).persist(StorageLevel.MEMORY_AND_DISK)
+        carry = self._carry(batch_id)
+        parsed = semantics.flag_blacklisted(
+            parse_lines(lines), self._blacklist_frame(carry.blacklist)
+        ).persist(StorageLevel.MEMORY_AND_DISK)
         try:
-            metrics = self._process(parsed, batch_id, started)
+            metrics = self._process(parsed, batch_id, started, carry)
         finally:
             parsed.unpersist()
         if metrics is None:
@@ -325,9 +329,18 @@ class AdStreamBatch:
         newest = trend.agg(F.max(F.unix_micros("minute"))).first()[0] if trend else None
         return _Carry(batch_id - 1, frozenset(row.user_id for row in blacklist), newest)
 
-    def _process(self, parsed: DataFrame, batch_id: int, started: float) -> BatchMetrics | None:
-        carry = self._carry(batch_id)
-        counted = F.col("reason").isNull() & ~F.col("user_id").isin(sorted(carry.blacklist))
+    def _blacklist_frame(self, users: frozenset[int]) -> DataFrame:
+        """The blacklist as a one-column frame (`user_id`), made again only when it changed."""
+        if self._blacklist is None or self._blacklist[0] != users:
+            rows = [(user,) for user in sorted(users)]
+            frame = self.spark.createDataFrame(rows, "user_id bigint")
+            self._blacklist = (users, frame)
+        return self._blacklist[1]
+
+    def _process(
+        self, parsed: DataFrame, batch_id: int, started: float, carry: _Carry
+    ) -> BatchMetrics | None:
+        counted = F.col("reason").isNull() & ~F.col("blacklisted")
         stats = parsed.agg(
             F.count(F.lit(1)).alias("lines"),
             F.count("timestamp_ms").alias("clicks"),

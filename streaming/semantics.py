@@ -33,6 +33,22 @@ def counted_per(counted: DataFrame, keys: Sequence[str]) -> DataFrame:
     return counted.groupBy(*keys).agg(F.count(F.lit(1)).alias("clicks"))
 
 
+def flag_blacklisted(lines: DataFrame, blacklist: DataFrame) -> DataFrame:
+    """`lines` with `blacklisted`: true for a user on `blacklist` (one `user_id` per row), else
+    false (also for lines without a user).
+
+    The blacklist is joined in (broadcast), not written into the queries as a list of literals
+    (`isin`), which grew with every user blacklisted: with 500-2,000 users on it, batches took
+    1.5-3 s longer (docs/performance.md, "The stream's batches").
+    """
+    flags = F.broadcast(blacklist.select("user_id", F.lit(True).alias("blacklisted")))
+    return (
+        lines.join(flags, "user_id", "left")
+        .withColumn("blacklisted", F.coalesce(F.col("blacklisted"), F.lit(False)))
+        .select(*lines.columns, "blacklisted")
+    )
+
+
 def stamped(frame: DataFrame, stamp: DataFrame) -> DataFrame:
     """`frame` with the batch's values of `stamp` (one row) as columns."""
     return frame.crossJoin(F.broadcast(stamp))

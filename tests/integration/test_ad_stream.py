@@ -24,6 +24,7 @@ from ecom_analytics.generator.output import write_log_file
 from ecom_analytics.generator.pipeline import generate
 from streaming.job import StreamOptions, run_stream
 from streaming.producer import ProducerConfig, chunk_files
+from streaming.semantics import flag_blacklisted
 from tests.ad_stream_reference import Replay, replay
 from tests.dbt_harness import DbtProject
 
@@ -166,6 +167,25 @@ CRAFTED = [
         f"{ms(DAY, '10:03:00')} Guangdong Shenzhen 3 99999999999999999999",
     ],
 ]
+
+
+def test_blacklist_flags_every_line_once(spark: Any) -> None:
+    """The blacklist is joined in: a listed user's lines are flagged, no line is lost or
+    doubled (lines without a user included), and an empty blacklist flags nothing."""
+    lines = spark.createDataFrame(
+        [(1, "a"), (2, "b"), (None, "c"), (1, "d"), (4, "e")], "user_id bigint, line string"
+    )
+    flagged = flag_blacklisted(lines, spark.createDataFrame([(1,), (3,), (4,)], "user_id bigint"))
+    assert flagged.columns == ["user_id", "line", "blacklisted"]
+    assert sorted((tuple(row) for row in flagged.collect()), key=lambda row: row[1]) == [
+        (1, "a", True),
+        (2, "b", False),
+        (None, "c", False),
+        (1, "d", True),
+        (4, "e", True),
+    ]
+    unlisted = flag_blacklisted(lines, spark.createDataFrame([], "user_id bigint"))
+    assert [row.blacklisted for row in unlisted.collect()] == [False] * 5
 
 
 def test_crafted_stream_gives_the_tables_computed_by_hand(spark: Any, module_dir: Path) -> None:
