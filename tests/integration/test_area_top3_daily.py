@@ -34,12 +34,15 @@ DAYS = ("2026-11-16", "2026-11-17", "2026-11-18")
 LATE_DAY = DAYS[1]
 UNDATED_FOLDER = "date=2026-02-30"  # an impossible day: quarantined, no action_date
 UNDATED_PARTITION = "__HIVE_DEFAULT_PARTITION__"  # where Spark keeps a null action_date
-DAY_MODELS = (
-    "stg_ecom__user_visit_actions",
-    "stg_ecom__quarantined_actions",
+DAY_TABLES = (
+    "base_ecom__user_visit_actions_triaged",
     "int_product_clicks_enriched",
     "area_top3_products",
 )
+"""The day-partitioned tables, each rebuilt by day."""
+STAGING_VIEWS = ("stg_ecom__user_visit_actions", "stg_ecom__quarantined_actions")
+"""The views that split the first of them into clean and quarantined actions."""
+DAY_MODELS = (*DAY_TABLES, *STAGING_VIEWS)
 FIRST_BUILD = ("+area_top3_products", "stg_ecom__quarantined_actions")
 AREA_LEVELS = {
     "East China": "A",
@@ -160,14 +163,14 @@ def partition_state(spark, relation: str) -> dict[str, tuple]:
 
 
 def snapshot(spark, project: DbtProject) -> dict[str, dict[str, tuple]]:
-    return {model: partition_state(spark, project.relation(model)) for model in DAY_MODELS}
+    return {model: partition_state(spark, project.relation(model)) for model in DAY_TABLES}
 
 
 def assert_rewrote_only(
     before: dict[str, dict[str, tuple]], after: dict[str, dict[str, tuple]], days: set[str]
 ) -> None:
     """Partitions of `days` were (re)written; every other partition kept its files and rows."""
-    for model in DAY_MODELS:
+    for model in DAY_TABLES:
         for partition, state in after[model].items():
             day = partition.removeprefix("action_date=")
             if day in days:
@@ -203,7 +206,8 @@ def scanned_partitions(spark, sql: str) -> dict[str, tuple[int, int]]:
 
 
 def frozen_tables(spark, project: DbtProject) -> dict[str, Any]:
-    """The day-grained tables as they are now (checkpointed: later runs cannot change them)."""
+    """The day-grained tables and the staging views as they are now (checkpointed: later runs
+    cannot change them)."""
     return {model: spark.table(project.relation(model)).localCheckpoint() for model in DAY_MODELS}
 
 
@@ -360,26 +364,28 @@ def test_a_run_rewrites_only_its_days(runs: dict[str, Any]) -> None:
     before, after, log = runs["newest"]
     assert_rewrote_only(before, after, {DAYS[2]})
     assert f"rebuilding the days {DAYS[2]} to {DAYS[2]} (newest)" in log
-    # every model now has a partition per day
-    for model in DAY_MODELS:
+    # every table now has a partition per day
+    for model in DAY_TABLES:
         assert {f"action_date={day}" for day in DAYS} <= set(after[model]), model
 
 
 def test_a_daily_run_reads_one_day_of_each_input(runs: dict[str, Any], generated: Path) -> None:
     files_of_day = len(list((generated / "user_visit_action" / f"date={DAYS[2]}").iterdir()))
     scans = runs["scans"]
-    assert scans["stg_ecom__user_visit_actions"] == {"user_visit_action": (1, files_of_day)}
-    quarantine_scans = scans["stg_ecom__quarantined_actions"]
-    assert quarantine_scans.keys() == {"user_visit_action", "stg_ecom__user_visit_actions"}
-    assert quarantine_scans["user_visit_action"] == (1, files_of_day)
-    # the day's counts of copies, to find the extra copies without numbering every raw row
-    assert quarantine_scans["stg_ecom__user_visit_actions"][0] == 1
-    assert scans["int_product_clicks_enriched"]["stg_ecom__user_visit_actions"][0] == 1
+    # the raw rows are read once, for the clean and the quarantined actions alike
+    assert scans["base_ecom__user_visit_actions_triaged"] == {
+        "user_visit_action": (1, files_of_day)
+    }
+    # through the staging view, one partition of the table under it
+    clicks_scans = scans["int_product_clicks_enriched"]
+    assert clicks_scans.keys() == {"base_ecom__user_visit_actions_triaged"}
+    assert clicks_scans["base_ecom__user_visit_actions_triaged"][0] == 1
     assert scans["area_top3_products"]["int_product_clicks_enriched"][0] == 1
-    # each model asks for its newest day once, also the quarantine with its two inputs
-    assert {model: len(sql) for model, sql in runs["newest_day_queries"].items()} == dict.fromkeys(
-        DAY_MODELS, 1
-    )
+    # each table asks for its newest day once; the views run no query of their own
+    assert {model: len(sql) for model, sql in runs["newest_day_queries"].items()} == {
+        **dict.fromkeys(DAY_TABLES, 1),
+        **dict.fromkeys(STAGING_VIEWS, 0),
+    }
 
 
 def test_lookback_picks_up_late_data_and_undated_rows(

@@ -78,7 +78,11 @@ def built(dbt_project: DbtProject) -> tuple[DbtProject, int]:
     rows = write_raw(dbt_project.raw_dir)
     # half the rows are broken on purpose: the quarantine's share test would fail (by design)
     dbt_project.build(
-        "--select", "+stg_ecom__quarantined_actions", "--exclude-resource-type", "test"
+        "--select",
+        "+stg_ecom__user_visit_actions",
+        "stg_ecom__quarantined_actions",
+        "--exclude-resource-type",
+        "test",
     )
     return dbt_project, rows
 

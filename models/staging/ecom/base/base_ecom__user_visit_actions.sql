@@ -1,9 +1,9 @@
 {#-
     Every raw action, typed, with the first contract rule it breaks on its own
     (`quarantine_reason`, null for a row that passes them). Only the rule for exact copies needs
-    the other rows: stg_ecom__user_visit_actions counts the copies by `raw_row_hash` and keeps
-    one, and stg_ecom__quarantined_actions keeps the broken rows and the extra copies, so no row
-    is lost without a trace. This view has no window and no shuffle: both read it cheaply.
+    the other rows: base_ecom__user_visit_actions_triaged counts the copies by `raw_row_hash`,
+    keeps one and quarantines the others with the broken rows, so no row is lost without a
+    trace. This view has no window and no shuffle: that table reads it in one pass.
 
     The raw values stay as text (`raw_*`) for the quarantine. Columns that the files already
     hold in the contract's type (bigint ids, a `date` folder Spark reads as a date) are used as
