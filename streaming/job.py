@@ -47,7 +47,7 @@ STREAM_CONF = {
     # A batch runs about 110 pieces of generated code; with Spark's default cache of 100 they
     # pushed each other out and every batch compiled all of them again (docs/performance.md).
     "spark.sql.codegen.cache.maxEntries": "1000",
-    # Without it every PySpark column function tells the JVM its Python call site (six round
+    # Without it every PySpark column function tells the JVM its Python call site (several round
     # trips more per call): 1,300 of a batch's 4,900 py4j calls. Errors of the stream's queries
     # then name no Python line; ours raise none (try_cast). Measured in docs/performance.md.
     "spark.python.sql.dataFrameDebugging.enabled": "false",
