@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
@@ -39,6 +39,7 @@ from streaming.tables import TABLES, ensure_tables, table_location, version_root
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
     from pyspark.sql.streaming import StreamingQuery
+    from pyspark.sql.types import StructType
 
 ROCKSDB_PROVIDER = "org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider"
 STREAM_CONF = {
@@ -158,6 +159,32 @@ class _Carry:
     trend_newest: int | None
 
 
+def local_frame(
+    spark: SparkSession, rows: Sequence[Sequence[object]], schema: StructType | str
+) -> DataFrame:
+    """A frame of a few rows the driver holds (Spark's local relation), made through Arrow.
+
+    `spark.createDataFrame` of a Python list makes an RDD of pickled rows instead: every query
+    that reads it runs tasks that start Python workers, about 90 ms each here, for a one-row
+    frame (docs/performance.md). Timestamps must be aware datetimes (or None).
+    """
+    import pyarrow as pa
+    from pyspark.sql.pandas.types import to_arrow_schema
+    from pyspark.sql.types import StructType
+
+    struct = schema if isinstance(schema, StructType) else StructType.fromDDL(schema)
+    arrow_schema = to_arrow_schema(struct, timezone="UTC")
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(struct.fields)
+    table = pa.Table.from_arrays(
+        [
+            pa.array(column, type=field.type)
+            for column, field in zip(columns, arrow_schema, strict=True)
+        ],
+        schema=arrow_schema,
+    )
+    return spark.createDataFrame(table, schema=struct)
+
+
 STAMP_SCHEMA = "batch_id bigint, batch_micros bigint, batch_day int, trend_micros bigint"
 
 
@@ -173,7 +200,7 @@ def batch_stamp(
         batch_micros // MICROS_PER_DAY,
         None if trend_newest is None else _trend_start(trend_newest),
     )
-    return spark.createDataFrame([row], STAMP_SCHEMA).select(
+    return local_frame(spark, [row], STAMP_SCHEMA).select(
         "batch_id",
         F.timestamp_micros("batch_micros").alias("batch_time"),
         F.date_from_unix_date("batch_day").alias("batch_date"),
@@ -337,7 +364,7 @@ class AdStreamBatch:
         """The blacklist as a one-column frame (`user_id`), made again only when it changed."""
         if self._blacklist is None or self._blacklist[0] != users:
             rows = [(user,) for user in sorted(users)]
-            frame = self.spark.createDataFrame(rows, "user_id bigint")
+            frame = local_frame(self.spark, rows, "user_id bigint")
             self._blacklist = (users, frame)
         return self._blacklist[1]
 
@@ -482,7 +509,7 @@ class AdStreamBatch:
                 name: partial(self._write_version, name, frame, batch_id)
                 for name, frame in versions.items()
             },
-            "ad_blacklist": entries.collect,
+            "ad_blacklist": entries.toArrow,
         }
         try:
             done = self._concurrently(jobs)
@@ -491,20 +518,20 @@ class AdStreamBatch:
             daily.unpersist()
         self._stage(batch_id, "appended")
         self._stage(batch_id, "versions_written")
-        new_rows = done["ad_blacklist"]
-        if new_rows:
+        new_entries = done["ad_blacklist"]  # a pyarrow Table: rows and types kept exactly
+        if new_entries.num_rows:
             self._append(
                 "ad_blacklist",
-                self.spark.createDataFrame(new_rows, entries.schema),
+                self.spark.createDataFrame(new_entries, schema=entries.schema),
                 batch_id,
             )
         self._stage(batch_id, "blacklist_written")
         for name in versions:
             self._publish(name, done[name], batch_id)
-        return frozenset(row.user_id for row in new_rows)
+        return frozenset(new_entries.column("user_id").to_pylist())
 
     def _batch_row(self, metrics: BatchMetrics, batch_date: date) -> DataFrame:
-        row = {
+        values = {
             "batch_id": metrics.batch_id,
             "stream_id": self._stream_id(),
             "input_lines": metrics.input_lines,
@@ -521,7 +548,8 @@ class AdStreamBatch:
             "batch_time": metrics.batch_time,
             "batch_date": batch_date,
         }
-        return self.spark.createDataFrame([row], TABLES["ad_stream_batches"].spark_schema())
+        schema = TABLES["ad_stream_batches"].spark_schema()
+        return local_frame(self.spark, [[values[field.name] for field in schema]], schema)
 
 
 def _partition_values(spark: SparkSession, table: str) -> set[str]:

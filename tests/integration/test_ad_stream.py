@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ import pytest
 from ecom_analytics.generator.config import GenerateConfig
 from ecom_analytics.generator.output import write_log_file
 from ecom_analytics.generator.pipeline import generate
-from streaming.job import StreamOptions, run_stream
+from streaming.job import StreamOptions, local_frame, run_stream
 from streaming.producer import ProducerConfig, chunk_files
 from streaming.semantics import flag_blacklisted
 from tests.ad_stream_reference import Replay, replay
@@ -32,6 +32,7 @@ pytestmark = [pytest.mark.spark]
 
 DAY = date(2026, 11, 20)
 PREVIOUS_DAY = date(2026, 11, 19)
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def ms(day: date, clock: str) -> int:
@@ -188,6 +189,40 @@ def test_blacklist_flags_every_line_once(spark: Any) -> None:
     assert [row.blacklisted for row in unlisted.collect()] == [False] * 5
 
 
+def test_local_frame_keeps_values_and_types(spark: Any) -> None:
+    """The driver-held frames (batch stamp, blacklist, batch row) keep every value and type: an
+    aware timestamp stays the same instant, None stays null, a date stays a date; a row of
+    the wrong width is refused."""
+    moment = datetime(2026, 11, 20, 23, 59, 59, 123456, tzinfo=timezone(timedelta(hours=8)))
+    schema = "id bigint, at timestamp, day date, share double, name string"
+    frame = local_frame(
+        spark,
+        [(1, moment, date(2026, 11, 20), 0.5, "a"), (2, None, None, None, None)],
+        schema,
+    )
+    assert [(f.name, f.dataType.simpleString()) for f in frame.schema] == [
+        tuple(column.split(" ")) for column in schema.split(", ")
+    ]
+    assert [
+        tuple(row)
+        for row in frame.selectExpr(
+            "id", "unix_micros(at)", "cast(day as string)", "share", "name"
+        ).collect()
+    ] == [
+        (
+            1,
+            (moment - EPOCH) // timedelta(microseconds=1),
+            "2026-11-20",
+            0.5,
+            "a",
+        ),
+        (2, None, None, None, None),
+    ]
+    assert local_frame(spark, [], "id bigint").count() == 0
+    with pytest.raises(ValueError):
+        local_frame(spark, [(1, 2)], "id bigint")
+
+
 def test_crafted_stream_gives_the_tables_computed_by_hand(spark: Any, module_dir: Path) -> None:
     folder = module_dir / "crafted"
     write_batches(folder, CRAFTED)
@@ -260,6 +295,19 @@ def test_crafted_stream_gives_the_tables_computed_by_hand(spark: Any, module_dir
         (1, 7, 4, 3, 0, 4, 1, 1, 3, ms(DAY, "09:02:00")),
         (2, 11, 10, 1, 5, 5, 1, 2, 3, ms(DAY, "10:00:00")),
     ]
+    # each batch's time (Spark's, kept in its offset log) stamps its rows unchanged
+    times = dict(
+        spark.sql(
+            "select batch_id, unix_micros(batch_time) from t_ad_stream_crafted.ad_stream_batches"
+        ).collect()
+    )
+    assert times == {
+        m.batch_id: (m.batch_time - EPOCH) // timedelta(microseconds=1) for m in metrics
+    }
+    blacklisted = spark.sql(
+        "select batch_id, unix_micros(blacklisted_at) from t_ad_stream_crafted.ad_blacklist"
+    ).collect()
+    assert sorted(tuple(row) for row in blacklisted) == [(1, times[1]), (2, times[2])]
     assert sum(tables["ad_clicks"].values()) == 20  # every click, the dropped ones included
     assert [(m.quarantined_lines, m.blacklist_size, m.dropped_clicks) for m in metrics] == [
         (2, 0, 0),
