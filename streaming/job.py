@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, TypeVar
 from pyspark import StorageLevel, inheritable_thread_target
 from pyspark.sql import functions as F
 
+from python_udfs.frames import local_frame
 from streaming import semantics, storage
 from streaming.parsing import file_lines, kafka_lines, parse_lines
 from streaming.tables import TABLES, ensure_tables, table_location, version_root
@@ -39,7 +40,6 @@ from streaming.tables import TABLES, ensure_tables, table_location, version_root
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
     from pyspark.sql.streaming import StreamingQuery
-    from pyspark.sql.types import StructType
 
 ROCKSDB_PROVIDER = "org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider"
 STREAM_CONF = {
@@ -157,32 +157,6 @@ class _Carry:
     after_batch: int
     blacklist: frozenset[int]
     trend_newest: int | None
-
-
-def local_frame(
-    spark: SparkSession, rows: Sequence[Sequence[object]], schema: StructType | str
-) -> DataFrame:
-    """A frame of a few rows the driver holds (Spark's local relation), made through Arrow.
-
-    `spark.createDataFrame` of a Python list makes an RDD of pickled rows instead: every query
-    that reads it runs tasks that start Python workers, about 90 ms each here, for a one-row
-    frame (docs/performance.md). Timestamps must be aware datetimes (or None).
-    """
-    import pyarrow as pa
-    from pyspark.sql.pandas.types import to_arrow_schema
-    from pyspark.sql.types import StructType
-
-    struct = schema if isinstance(schema, StructType) else StructType.fromDDL(schema)
-    arrow_schema = to_arrow_schema(struct, timezone="UTC")
-    columns = list(zip(*rows, strict=True)) if rows else [()] * len(struct.fields)
-    table = pa.Table.from_arrays(
-        [
-            pa.array(column, type=field.type)
-            for column, field in zip(columns, arrow_schema, strict=True)
-        ],
-        schema=arrow_schema,
-    )
-    return spark.createDataFrame(table, schema=struct)
 
 
 STAMP_SCHEMA = "batch_id bigint, batch_micros bigint, batch_day int, trend_micros bigint"

@@ -22,7 +22,8 @@ import pytest
 from ecom_analytics.generator.config import GenerateConfig
 from ecom_analytics.generator.output import write_log_file
 from ecom_analytics.generator.pipeline import generate
-from streaming.job import StreamOptions, local_frame, run_stream
+from python_udfs.frames import local_frame
+from streaming.job import StreamOptions, run_stream
 from streaming.producer import ProducerConfig, chunk_files
 from streaming.semantics import flag_blacklisted
 from tests.ad_stream_reference import Replay, replay
@@ -190,9 +191,9 @@ def test_blacklist_flags_every_line_once(spark: Any) -> None:
 
 
 def test_local_frame_keeps_values_and_types(spark: Any) -> None:
-    """The driver-held frames (batch stamp, blacklist, batch row) keep every value and type: an
-    aware timestamp stays the same instant, None stays null, a date stays a date; a row of
-    the wrong width is refused."""
+    """Driver-held frames (the stream's batch stamp, blacklist and batch row, the page
+    conversion model's rows) keep every value and type: an aware timestamp stays the same
+    instant, None stays null, a date stays a date; a row of the wrong width is refused."""
     moment = datetime(2026, 11, 20, 23, 59, 59, 123456, tzinfo=timezone(timedelta(hours=8)))
     schema = "id bigint, at timestamp, day date, share double, name string"
     frame = local_frame(

@@ -14,6 +14,7 @@ from pyspark.sql.types import (
     StructType,
 )
 
+from python_udfs.frames import local_frame
 from python_udfs.page_flow import StepCount, step_conversions
 
 SCHEMA = StructType(
@@ -48,4 +49,5 @@ def model(dbt, session):
         )
         for conversion in step_conversions(counts)
     ]
-    return session.createDataFrame(rows, SCHEMA)
+    # through Arrow: a Python list would start Python workers to write these few rows
+    return local_frame(session, rows, SCHEMA)
