@@ -142,7 +142,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=3.0,
         metavar="SECONDS",
-        help="the job's trigger interval (default 3: a batch's fixed cost is about 2 s here)",
+        help="the job's trigger interval (default 3: a batch's fixed cost is about 1.6 s here)",
     )
     stream.add_argument(
         "--stream-seconds",
