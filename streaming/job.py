@@ -58,8 +58,19 @@ DEFAULT_THRESHOLD = 100
 DEFAULT_TRIGGER_INTERVAL = "10 seconds"
 QUERY_NAME = "ad_stream"
 SNAPSHOT_TABLES = ("ad_user_daily_clicks", "ad_daily_clicks", "ad_province_top3")
-STAGES = ("appended", "versions_written", "blacklist_written", "published", "logged")
-"""Points in a batch where `stage_hook` is called (tests crash the job there)."""
+COUNT_TABLES = ("ad_daily_clicks", "ad_province_top3", "ad_user_daily_clicks", "ad_click_trend")
+"""The snapshot tables a batch versions, in the order their jobs start (the published counts
+first: a click's latency ends when ad_daily_clicks shows it)."""
+STAGES = (
+    *(f"{name}_published" for name in COUNT_TABLES),
+    "appended",
+    "published",
+    "blacklist_written",
+    "logged",
+)
+"""Points in a batch where `stage_hook` is called (tests crash the job there). Each count table
+is published as soon as its version is written (`<table>_published`, from the job's thread);
+`published`: all of them are."""
 MICROS_PER_DAY = 86_400_000_000
 CONCURRENT_WRITES = 4
 """Spark jobs a batch runs side by side (its appends, count versions and blacklist check)."""
@@ -450,9 +461,9 @@ class AdStreamBatch:
         stamp: DataFrame,
         appends: dict[str, Callable[[], object]],
     ) -> frozenset[int]:
-        """Step 3, with the `appends` of step 1 run alongside: version `batch_id` of the count
-        tables, the new blacklist entries, then publication; returns the users newly
-        blacklisted."""
+        """Step 3, with the `appends` of step 1 run alongside: version `batch_id` of each count
+        table, published as soon as it is written, then the new blacklist entries; returns the
+        users newly blacklisted."""
         user_counts = semantics.cumulate(
             self._previous("ad_user_daily_clicks", days, batch_id),
             semantics.counted_per(counted, semantics.USER_KEYS),
@@ -477,12 +488,14 @@ class AdStreamBatch:
             "ad_click_trend": trend,
         }
         entries = semantics.new_blacklist_entries(user_counts, self.options.threshold, stamp)
+        # in COUNT_TABLES' order (the published counts first, then the longest job), the
+        # appends and the blacklist check after them
         jobs: dict[str, Callable[[], object]] = {
-            **appends,
             **{
-                name: partial(self._write_version, name, frame, batch_id)
-                for name, frame in versions.items()
+                name: partial(self._write_and_publish, name, versions[name], batch_id)
+                for name in COUNT_TABLES
             },
+            **appends,
             "ad_blacklist": entries.toArrow,
         }
         try:
@@ -491,7 +504,7 @@ class AdStreamBatch:
             user_counts.unpersist()
             daily.unpersist()
         self._stage(batch_id, "appended")
-        self._stage(batch_id, "versions_written")
+        self._stage(batch_id, "published")
         new_entries = done["ad_blacklist"]  # a pyarrow Table: rows and types kept exactly
         if new_entries.num_rows:
             self._append(
@@ -500,9 +513,14 @@ class AdStreamBatch:
                 batch_id,
             )
         self._stage(batch_id, "blacklist_written")
-        for name in versions:
-            self._publish(name, done[name], batch_id)
         return frozenset(new_entries.column("user_id").to_pylist())
+
+    def _write_and_publish(self, name: str, frame: DataFrame, batch_id: int) -> None:
+        """Version `batch_id` of a count table, published at once: each table's readers see one
+        whole version, so nothing waits for the batch's other tables (a replay of the batch
+        starts again from the version before it, which publication keeps)."""
+        self._publish(name, self._write_version(name, frame, batch_id), batch_id)
+        self._stage(batch_id, f"{name}_published")
 
     def _batch_row(self, metrics: BatchMetrics, batch_date: date) -> DataFrame:
         values = {

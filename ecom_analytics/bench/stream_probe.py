@@ -35,8 +35,9 @@ from ecom_analytics.bench.stream_stats import (
 )
 
 _BATCH_LINE = re.compile(r"^ad-stream batch (\d+):")
-PUBLISHED = "published"
-"""The job's stage (streaming/job.py STAGES) after which readers see a batch's counts."""
+PUBLISHED = "ad_daily_clicks_published"
+"""The job's stage (streaming/job.py STAGES) after which readers of ad_daily_clicks see a
+batch's counts."""
 USERS = 20_000
 ADS = 100
 

@@ -4,8 +4,8 @@ A feed of R clicks/s is sustained when every micro-batch (after the warm-up) fin
 trigger interval: the job then starts each batch on time and never falls behind. A file's
 latency is from its landing in the input folder (its modification time: the producer writes a
 file under a temporary name and renames it, so that is when it appears) to the moment the batch
-that counted it has published its counts (ad_daily_clicks and the other count tables point at
-the batch's version; the batch then still writes its own row to ad_stream_batches). Files are
+that counted it has published its counts (ad_daily_clicks points at the batch's version; the
+batch then still finishes its other tables and writes its own row to ad_stream_batches). Files are
 read in landing order, whole, so the n-th file belongs to the first batch whose cumulative
 input lines reach the n-th file's cumulative lines. Plain functions, tested without Spark.
 """

@@ -413,7 +413,12 @@ def test_restarts_after_crashes_inside_batches_give_the_same_tables(
 ) -> None:
     from pyspark.errors import StreamingQueryException
 
-    crashes = [(1, "versions_written"), (2, "published"), (4, "logged")]
+    crashes = [
+        (1, "ad_daily_clicks_published"),
+        (2, "published"),
+        (3, "blacklist_written"),
+        (4, "logged"),
+    ]
     run = options(module_dir / "generated", module_dir, "t_ad_stream_restarted")
 
     def crash_at(batch_id: int, stage: str) -> None:
@@ -421,7 +426,7 @@ def test_restarts_after_crashes_inside_batches_give_the_same_tables(
             crashes.pop(0)
             raise SimulatedCrash(f"killed in batch {batch_id} after {stage}")
 
-    for _ in range(3):
+    for _ in range(len(crashes)):
         with pytest.raises(StreamingQueryException, match="killed in batch"):
             run_stream(spark, run, stage_hook=crash_at, log=lambda _: None)
     processed = [m.batch_id for m in run_stream(spark, run, stage_hook=crash_at)]
