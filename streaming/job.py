@@ -57,7 +57,6 @@ SOURCES = ("files", "kafka")
 DEFAULT_THRESHOLD = 100
 DEFAULT_TRIGGER_INTERVAL = "10 seconds"
 QUERY_NAME = "ad_stream"
-SNAPSHOT_TABLES = ("ad_user_daily_clicks", "ad_daily_clicks", "ad_province_top3")
 COUNT_TABLES = ("ad_daily_clicks", "ad_province_top3", "ad_user_daily_clicks", "ad_click_trend")
 """The snapshot tables a batch versions, in the order their jobs start (the published counts
 first: a click's latency ends when ad_daily_clicks shows it)."""
