@@ -41,7 +41,7 @@ DESCRIPTION = (
     (__doc__ or "")
     + """
 examples:
-  ecom bench                                      # 1M and 10M actions, uniform and category 30%
+  ecom bench                                      # 1M, 5M and 10M actions, uniform and category 30%
   ecom bench --scales 10M --skews none,user:0.3,product:0.3 --parts dbt,baseline,check
   ecom bench --parts stream --stream-trigger 2 --stream-rates 10000,15000
   ecom bench --scales 10M --skews none --parts dbt,baseline --repeat 3   # the median of 3 each
@@ -66,7 +66,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `ecom bench`."""
     what = parser.add_argument_group("what to measure")
     what.add_argument(
-        "--scales", default="1M,10M", help="raw actions per case, comma-separated (1M,10M)"
+        "--scales",
+        default="1M,5M,10M",
+        help="raw actions per case, comma-separated (default 1M,5M,10M: the issue's 1M and 10M, "
+        "and 5M between them, so that what each further million costs is compared twice)",
     )
     what.add_argument(
         "--skews",

@@ -20,6 +20,9 @@ TARGET_FLATNESS = 0.20
 TARGET_SKEW_RATIO = 1.3
 TARGET_STREAM_RATE = 20_000
 TARGET_STREAM_LATENCY_SECONDS = 5.0
+# The scale the issue sets its build targets at ("the full offline build at 10M actions in under
+# 2 minutes wall, and never slower than the baseline in the same run"): a case within 10% of it
+TARGET_SCALE_ACTIONS = (9_000_000, 11_000_000)
 
 
 def mib(value: int | None) -> float | None:
@@ -138,7 +141,8 @@ def derive(report: dict[str, Any]) -> dict[str, Any]:
 def _add_marginal_costs(uniform: list[tuple[int, dict[str, Any]]]) -> None:
     """Per uniform case after the smallest, for dbt and the baseline: the seconds each further
     million actions cost since the next smaller scale, (wall - wall before) / (M - M before).
-    Fixed costs and the JVM's warm-up cancel out of it, so it shows how the work itself scales."""
+    Fixed costs cancel out of it, and most of the JVM's warm-up (the first million pays it), so it
+    shows how the work itself scales."""
     for (small_actions, small), (actions, case) in pairwise(uniform):
         millions = (actions - small_actions) / 1_000_000
         for part in ("dbt", "baseline"):
@@ -174,9 +178,13 @@ def _marginal_scaling(report: Mapping[str, Any]) -> tuple[str, bool] | None:
 
 
 def _scaling(report: Mapping[str, Any]) -> tuple[str, bool | None]:
-    """Whether dbt's cost per million actions stays within TARGET_FLATNESS across scales: by
-    the marginal cost between scales when three uniform scales or more ran, else by the net
-    seconds per million (after the tiny build's fixed cost) against the smallest scale's."""
+    """Whether dbt's cost per million actions stays within TARGET_FLATNESS across scales,
+    judged by the marginal cost between scales, which needs three uniform scales or more.
+
+    With fewer, the figure gives the net seconds per million (after the tiny build's fixed
+    cost) without a verdict: the tiny build leaves out the JVM's warm-up, which the first million
+    pays, so the net cost falls with scale however flat the work's cost is (docs/performance.md,
+    "How the targets are read")."""
     marginal = _marginal_scaling(report)
     if marginal is not None:
         return marginal
@@ -186,21 +194,21 @@ def _scaling(report: Mapping[str, Any]) -> tuple[str, bool | None]:
         if case["skew"]["kind"] == "none" and _ok(case.get("dbt"))
     )
     rows = [(actions, cost) for actions, cost in rows if cost is not None]
-    if len(rows) < 2:
-        return "needs two uniform scales and the overhead run", None
-    reference = rows[0][1]
-    spread = max(abs(cost - reference) / reference for _actions, cost in rows) if reference else 0
+    advice = "judged by the marginal cost: needs three uniform scales, e.g. --scales 1M,5M,10M"
+    if not rows:
+        return advice, None
     text = ", ".join(f"{actions / 1e6:.3g}M: {cost:.1f} s/M" for actions, cost in rows)
-    return f"{text} (spread {spread:.0%})", spread <= TARGET_FLATNESS
+    return f"{advice} (net of the tiny build's fixed costs: {text})", None
 
 
 def targets(report: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The issue's targets with this run's figures: met true/false, or None when not measured."""
+    """The issue's targets with this run's figures: met true/false, or None when not measured
+    or only reported (a figure at a scale the issue sets no target for; `verdict` says so)."""
     found: list[dict[str, Any]] = []
     big = [
         case
         for case in report.get("cases", [])
-        if 9_000_000 <= case["actions"] <= 11_000_000 and case["skew"]["kind"] == "none"
+        if _at_target_scale(case) and case["skew"]["kind"] == "none"
     ]
     for case in big:
         dbt = case.get("dbt") or {}
@@ -214,12 +222,24 @@ def targets(report: Mapping[str, Any]) -> list[dict[str, Any]]:
         )
     for case in report.get("cases", []):
         ratio = case.get("dbt_to_baseline")
-        if ratio is not None:
+        if ratio is None:
+            continue
+        if _at_target_scale(case):
             found.append(
                 {
                     "target": f"dbt not slower than the baseline ({case['name']})",
                     "figure": f"dbt / baseline = {ratio:.2f}",
                     "met": ratio <= 1.0,
+                }
+            )
+        else:
+            # the ratio is the report's at every scale; the target is set for the 10M build
+            found.append(
+                {
+                    "target": f"dbt against the baseline ({case['name']})",
+                    "figure": f"dbt / baseline = {ratio:.2f}",
+                    "met": None,
+                    "verdict": "reported (the target is the 10M build's)",
                 }
             )
     figure, met = _scaling(report)
@@ -244,6 +264,11 @@ def targets(report: Mapping[str, Any]) -> list[dict[str, Any]]:
     if stream.get("rates"):
         found.append(_stream_target(stream))
     return found
+
+
+def _at_target_scale(case: Mapping[str, Any]) -> bool:
+    low, high = TARGET_SCALE_ACTIONS
+    return low <= case["actions"] <= high
 
 
 def _stream_target(stream: dict[str, Any]) -> dict[str, Any]:
@@ -398,8 +423,8 @@ def markdown(report: Mapping[str, Any]) -> str:
         lines += [
             "",
             "Marginal s per M = (wall - wall at the next smaller uniform scale) / (millions - "
-            "millions there): what each further million actions cost, fixed costs and the "
-            "JVM's warm-up cancelled out.",
+            "millions there): what each further million actions cost, the fixed costs "
+            "cancelled out (and most of the JVM's warm-up, which the first million pays).",
         ]
     split_rows = []
     for case in report.get("cases", []):
@@ -476,7 +501,10 @@ def markdown(report: Mapping[str, Any]) -> str:
         verdict = {True: "met", False: "NOT met", None: "not measured"}
         lines += _table(
             ["target", "figure", "verdict"],
-            [[item["target"], item["figure"], verdict[item["met"]]] for item in found],
+            [
+                [item["target"], item["figure"], item.get("verdict") or verdict[item["met"]]]
+                for item in found
+            ],
         )
     return "\n".join(lines) + "\n"
 
