@@ -140,6 +140,10 @@ def fake_server(tmp_path: Path) -> Iterator[tuple[ServerSettings, subprocess.Pop
          f"spark.sql.warehouse.dir={settings.warehouse_dir}"],
         start_new_session=True,
     )  # fmt: skip
+    # until the child has exec'd, /proc shows the command line of this (forked) test process
+    deadline = time.monotonic() + 10
+    while THRIFT_SERVER_CLASS not in command_line(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.01)
     write_pid(settings.pid_file, process.pid)
     try:
         yield settings, process
