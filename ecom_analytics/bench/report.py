@@ -184,7 +184,7 @@ def _scaling(report: Mapping[str, Any]) -> tuple[str, bool | None]:
     With fewer, the figure gives the net seconds per million (after the tiny build's fixed
     cost) without a verdict: the tiny build leaves out the JVM's warm-up, which the first million
     pays, so the net cost falls with scale however flat the work's cost is (docs/performance.md,
-    "How the targets are read")."""
+    "How the report judges the targets")."""
     marginal = _marginal_scaling(report)
     if marginal is not None:
         return marginal

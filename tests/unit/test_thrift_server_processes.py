@@ -140,7 +140,8 @@ def fake_server(tmp_path: Path) -> Iterator[tuple[ServerSettings, subprocess.Pop
          f"spark.sql.warehouse.dir={settings.warehouse_dir}"],
         start_new_session=True,
     )  # fmt: skip
-    # until the child has exec'd, /proc shows the command line of this (forked) test process
+    # Popen returns when the exec closes its pipe, a moment before the kernel sets the new
+    # program's arguments: until then /proc shows none
     deadline = time.monotonic() + 10
     while THRIFT_SERVER_CLASS not in command_line(process.pid) and time.monotonic() < deadline:
         time.sleep(0.01)
