@@ -18,6 +18,14 @@ if TYPE_CHECKING:
 
 DEFAULT_WAREHOUSE_DIR = ".warehouse"
 
+# JIT settings for batch work, where every query brings new generated code: Spark's generated
+# methods over HotSpot's 8,000-byte limit compiled instead of left to the interpreter, and those
+# too large for half of the C2 compiler's default node limit left to C1 after a fraction of a
+# second instead of seconds of C2 work. Offline builds ran 4-12% faster with both (each alone
+# did not help); the long-running stream, whose code is compiled once, about 3% slower, so it
+# goes without (docs/performance.md, "Notes on the settings").
+BATCH_JIT_OPTIONS = "-XX:-DontCompileHugeMethods -XX:MaxNodeLimit=40000"
+
 
 def warehouse_dir() -> str:
     """`$ECOM_WAREHOUSE_DIR`, default `.warehouse` (relative to the working directory)."""
@@ -25,12 +33,13 @@ def warehouse_dir() -> str:
 
 
 def local_spark_conf(
-    app_name: str = "ecom_analytics", warehouse: str | None = None
+    app_name: str = "ecom_analytics", warehouse: str | None = None, batch_jit: bool = True
 ) -> dict[str, str]:
     """Spark settings of the `local` target, as profiles.yml renders them from the environment.
 
     `warehouse` replaces `$ECOM_WAREHOUSE_DIR` as the root of the metastore, the table data and
-    the Derby log (the Thrift server of `ecom thrift` keeps its own there).
+    the Derby log (the Thrift server of `ecom thrift` keeps its own there). `batch_jit=False`
+    leaves out BATCH_JIT_OPTIONS, for a long-running job that compiles its code once.
     """
     warehouse = warehouse or warehouse_dir()
     env = os.environ.get
@@ -44,7 +53,8 @@ def local_spark_conf(
         ),
         "spark.driver.extraJavaOptions": (
             "-XX:+UseParallelGC"
-            f" -Dderby.stream.error.file={warehouse}/derby.log"
+            + (f" {BATCH_JIT_OPTIONS}" if batch_jit else "")
+            + f" -Dderby.stream.error.file={warehouse}/derby.log"
             " -Dlog4j2.configurationFile=conf/log4j2.properties"
         ),
         "spark.driver.bindAddress": "127.0.0.1",
@@ -63,10 +73,13 @@ def local_spark_conf(
 
 
 def local_spark(
-    app_name: str = "ecom_analytics", extra_conf: dict[str, str] | None = None
+    app_name: str = "ecom_analytics",
+    extra_conf: dict[str, str] | None = None,
+    batch_jit: bool = True,
 ) -> SparkSession:
     """The embedded SparkSession on `$ECOM_WAREHOUSE_DIR`, with Hive metastore support (and the
-    archive of Spark's classes of `ecom jvm-archive`, when this machine has one)."""
+    archive of Spark's classes of `ecom jvm-archive`, when this machine has one); `batch_jit` as
+    for `local_spark_conf`."""
     from dbt.adapters.sparkoss.class_archive import with_class_archive
     from dbt.adapters.sparkoss.session import silence_query_context_logs
     from pyspark.sql import SparkSession
@@ -74,7 +87,9 @@ def local_spark(
     silence_query_context_logs()
     os.makedirs(warehouse_dir(), exist_ok=True)
     builder = SparkSession.builder.enableHiveSupport()
-    conf = with_class_archive({**local_spark_conf(app_name), **(extra_conf or {})})
+    conf = with_class_archive(
+        {**local_spark_conf(app_name, batch_jit=batch_jit), **(extra_conf or {})}
+    )
     for key, value in conf.items():
         builder = builder.config(key, value)
     return builder.getOrCreate()

@@ -9,7 +9,7 @@ import jinja2
 import pytest
 import yaml
 
-from ecom_analytics.spark_session import local_spark_conf
+from ecom_analytics.spark_session import BATCH_JIT_OPTIONS, local_spark_conf
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,3 +47,35 @@ def test_profile_and_module_agree(monkeypatch: pytest.MonkeyPatch, warehouse: st
         f"databaseName={expected_root}/metastore_db;"
         in profile["spark.hadoop.javax.jdo.option.ConnectionURL"]
     )
+
+
+def test_batch_jit_options_only_where_asked() -> None:
+    batch = local_spark_conf()
+    stream = local_spark_conf(batch_jit=False)
+    assert BATCH_JIT_OPTIONS in batch["spark.driver.extraJavaOptions"]
+    assert "MaxNodeLimit" not in stream["spark.driver.extraJavaOptions"]
+    assert "DontCompileHugeMethods" not in stream["spark.driver.extraJavaOptions"]
+    assert stream["spark.driver.extraJavaOptions"].startswith("-XX:+UseParallelGC -Dderby")
+    # everything else is the same Spark
+    batch.pop("spark.driver.extraJavaOptions")
+    stream.pop("spark.driver.extraJavaOptions")
+    assert batch == stream
+
+
+def test_the_stream_opens_spark_without_the_batch_jit_options(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import ecom_analytics.spark_session as spark_session
+    from streaming.job import StreamOptions, open_spark
+
+    opened: dict[str, object] = {}
+
+    def fake_local_spark(app_name: str, extra_conf: dict[str, str], batch_jit: bool = True):
+        opened.update(app_name=app_name, extra_conf=extra_conf, batch_jit=batch_jit)
+        return "spark"
+
+    monkeypatch.delenv("PYSPARK_GATEWAY_PORT", raising=False)
+    monkeypatch.setattr(spark_session, "local_spark", fake_local_spark)
+    assert open_spark(StreamOptions()) == "spark"
+    assert opened["batch_jit"] is False
+    assert opened["app_name"] == "ecom_analytics-ad_stream"
