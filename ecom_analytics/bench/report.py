@@ -318,6 +318,13 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
     return lines
 
 
+def _over_trigger(rate: Mapping[str, Any]) -> str:
+    """Steady batches at or over the trigger, of all steady ones ("-" in reports from before
+    the count was kept)."""
+    over = rate.get("batches_over_trigger")
+    return "-" if over is None else f"{over} of {rate['steady_batches']}"
+
+
 def _warm_up_text(warm: Mapping[str, Any] | None) -> str:
     """How the stream's JVM was warmed up before the rates, for the report's sentence."""
     if not warm or not warm.get("batches"):
@@ -475,6 +482,7 @@ def markdown(report: Mapping[str, Any]) -> str:
                 "lines",
                 "batch s median",
                 "batch s max",
+                "over trigger",
                 "sustained",
                 "latency p50 s",
                 "latency p95 s",
@@ -487,6 +495,7 @@ def markdown(report: Mapping[str, Any]) -> str:
                     rate["lines"],
                     rate["batch_seconds"]["median"],
                     rate["batch_seconds"]["max"],
+                    _over_trigger(rate),
                     "yes" if rate["sustained"] else "no",
                     (rate.get("latency") or {}).get("p50"),
                     (rate.get("latency") or {}).get("p95"),

@@ -226,8 +226,9 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"stream-probe: {rate:,} clicks/s "
             f"{'sustained' if summary['sustained'] else 'NOT sustained'}: batches median "
-            f"{summary['batch_seconds']['median']} s, max {summary['batch_seconds']['max']} s "
-            f"(trigger {args.trigger_seconds:g} s); latency p50 {latency.get('p50')} s, p95 "
+            f"{summary['batch_seconds']['median']} s, max {summary['batch_seconds']['max']} s, "
+            f"{summary['batches_over_trigger']} of {summary['steady_batches']} at or over the "
+            f"trigger of {args.trigger_seconds:g} s; latency p50 {latency.get('p50')} s, p95 "
             f"{latency.get('p95')} s",
             flush=True,
         )

@@ -78,7 +78,9 @@ def rate_summary(
     batches: Sequence[FinishedBatch],
     warmup_until: float,
 ) -> dict[str, Any]:
-    """The figures of one rate: batches and files after `warmup_until` (epoch) count."""
+    """The figures of one rate: batches and files after `warmup_until` (epoch) count. The
+    steady batches' durations are kept in batch order, so that a batch over the trigger can be
+    told from the others (one pause among many, or all of them near the limit)."""
     steady = [batch for batch in batches if batch.ended_at - batch.duration_seconds >= warmup_until]
     latencies = [
         latency
@@ -99,7 +101,9 @@ def rate_summary(
         "batch_seconds": {
             "median": round(statistics.median(durations), 2) if durations else None,
             "max": round(max(durations), 2) if durations else None,
+            "steady": [round(duration, 2) for duration in durations],
         },
+        "batches_over_trigger": sum(1 for duration in durations if duration >= trigger_seconds),
         "files_not_counted": missed,
         "sustained": bool(durations) and max(durations) < trigger_seconds and missed == 0,
         "latency": (

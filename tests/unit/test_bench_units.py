@@ -358,7 +358,9 @@ def test_derived_ratios_and_targets() -> None:
                     "rate": 20_000,
                     "batches": 9,
                     "lines": 400_000,
+                    "steady_batches": 6,
                     "batch_seconds": {"median": 1.5, "max": 1.9},
+                    "batches_over_trigger": 0,
                     "sustained": True,
                     "latency": {"p50": 3.0, "p95": 6.0, "max": 7.0},
                 }
@@ -410,7 +412,7 @@ def test_derived_ratios_and_targets() -> None:
     ) in text
     judged = "| dbt not slower than the baseline (10M-uniform) | dbt / baseline = 1.17 | NOT met |"
     assert judged in text
-    assert "| 20,000 | 9 | 400,000 | 1.5 | 1.9 | yes | 3.0 | 6.0 | 7.0 |" in text
+    assert "| 20,000 | 9 | 400,000 | 1.5 | 1.9 | 0 of 6 | yes | 3.0 | 6.0 | 7.0 |" in text
     assert "after a warm-up of 30 batches (600,000 lines, 61.5 s; batch 6.9 s first" in text
     assert "| skewed within 1.3x of uniform (10M-category30) | 1.20x | met |" in text
 
@@ -546,11 +548,12 @@ def test_a_rate_is_sustained_when_steady_batches_fit_the_trigger() -> None:
     ]
     summary = rate_summary(100, 2.0, files, batches, warmup_until=102.0)
     assert summary["sustained"] is True
-    assert summary["batch_seconds"] == {"median": 1.65, "max": 1.8}
+    assert summary["batch_seconds"] == {"median": 1.65, "max": 1.8, "steady": [1.5, 1.8]}
+    assert summary["batches_over_trigger"] == 0
     # files of 102..105 counted at 106, 106, 108, 108
     assert summary["latency"] == {"p50": 3.0, "p95": 4.0, "max": 4.0, "files": 4}
     slow = rate_summary(100, 1.5, files, batches, warmup_until=102.0)
-    assert slow["sustained"] is False
+    assert (slow["sustained"], slow["batches_over_trigger"]) == (False, 2)
     assert highest_sustained([summary, {**slow, "rate": 200}]) == summary
     assert highest_sustained([slow]) is None
     assert percentile([5.0, 1.0, 3.0, 2.0, 4.0], 0.95) == 5.0
