@@ -73,6 +73,13 @@ is published as soon as its version is written (`<table>_published`, from the jo
 MICROS_PER_DAY = 86_400_000_000
 CONCURRENT_WRITES = 4
 """Spark jobs a batch runs side by side (its appends, count versions and blacklist check)."""
+STREAM_PAGE_SIZE = "1m"
+"""Size of Spark's memory pages in the embedded stream (`spark.buffer.pageSize`; Spark's default
+here: 64 MiB). Each batch broadcasts the blacklist for its join, and Spark builds a broadcast's
+hash table in a page of its own: 64 MiB of Java heap for a few users, kept until Spark cleans the
+broadcast up. Those pages grew the heap's live data by about 10 MiB a second, and the full
+collections they caused stopped a batch for 0.3-0.5 s every 15-20 s. With 1 MiB pages a batch's
+aggregations and sorts take more, smaller pages, at no cost measured."""
 T = TypeVar("T")
 
 
@@ -604,10 +611,12 @@ def local_stream_conf() -> dict[str, str]:
     """Settings of the embedded stream on top of the warehouse's (under spark-submit, the
     submitted ones apply): a micro-batch's queries are small, so adaptive execution's
     re-planning costs more than it saves, and one shuffle partition per core is enough, also
-    for a day's per-user counts (measured in docs/performance.md)."""
+    for a day's per-user counts. Memory pages of STREAM_PAGE_SIZE (measured in
+    docs/performance.md)."""
     return {
         "spark.sql.adaptive.enabled": "false",
         "spark.sql.shuffle.partitions": str(os.cpu_count() or 2),
+        "spark.buffer.pageSize": STREAM_PAGE_SIZE,
     }
 
 

@@ -79,3 +79,5 @@ def test_the_stream_opens_spark_without_the_batch_jit_options(
     assert open_spark(StreamOptions()) == "spark"
     assert opened["batch_jit"] is False
     assert opened["app_name"] == "ecom_analytics-ad_stream"
+    # small memory pages: a broadcast's hash table takes one whole page of the Java heap
+    assert opened["extra_conf"]["spark.buffer.pageSize"] == "1m"
