@@ -78,8 +78,9 @@ STREAM_PAGE_SIZE = "1m"
 here: 64 MiB). Each batch broadcasts the blacklist for its join, and Spark builds a broadcast's
 hash table in a page of its own: 64 MiB of Java heap for a few users, kept until Spark cleans the
 broadcast up. Those pages grew the heap's live data by about 10 MiB a second, and the full
-collections they caused stopped a batch for 0.3-0.5 s every 15-20 s. With 1 MiB pages a batch's
-aggregations and sorts take more, smaller pages, at no cost measured."""
+collections they caused stopped a batch for 0.25-0.5 s every 10-20 s. With 1 MiB pages a batch's
+aggregations and sorts take more, smaller pages, and the stream processed 2-4% more rows a
+second."""
 T = TypeVar("T")
 
 
