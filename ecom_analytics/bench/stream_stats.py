@@ -90,6 +90,7 @@ def rate_summary(
         if item.landed_at >= warmup_until
     ]
     durations = [batch.duration_seconds for batch in steady]
+    over_trigger = sum(1 for duration in durations if duration >= trigger_seconds)
     missed = sum(1 for latency in latencies if latency is None)
     counted = [latency for latency in latencies if latency is not None]
     return {
@@ -103,9 +104,9 @@ def rate_summary(
             "max": round(max(durations), 2) if durations else None,
             "steady": [round(duration, 2) for duration in durations],
         },
-        "batches_over_trigger": sum(1 for duration in durations if duration >= trigger_seconds),
+        "batches_over_trigger": over_trigger,
         "files_not_counted": missed,
-        "sustained": bool(durations) and max(durations) < trigger_seconds and missed == 0,
+        "sustained": bool(durations) and over_trigger == 0 and missed == 0,
         "latency": (
             {
                 "p50": round(percentile(counted, 0.5), 2),
