@@ -14,6 +14,8 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn, Protocol, cast
 
+from ecom_analytics.jvm_packages import PackagesError
+
 COMMANDS = (
     "ecom_analytics.generator.command",
     "ecom_analytics.demo",
@@ -24,6 +26,7 @@ COMMANDS = (
     "ecom_analytics.dashboard.command",
     "ecom_analytics.bench.command",
     "ecom_analytics.jvm_archive",
+    "ecom_analytics.jvm_packages",
 )
 USAGE_ERROR = 2
 
@@ -78,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exit_.code or 0)
     try:
         return int(args.run(args))
-    except CommandError as error:
+    except (CommandError, PackagesError) as error:
         print(f"ecom {args.command}: error: {error}", file=sys.stderr)
         return USAGE_ERROR
     except KeyboardInterrupt:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+from ecom_analytics import jvm_packages
+
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
@@ -67,6 +69,9 @@ def local_spark_conf(
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
         "spark.sql.hive.metastorePartitionPruningFallbackOnException": "true",
+        # Delta Lake (the stream's tables) and the Kafka source, from the jars of `make setup`
+        "spark.jars": f"{jvm_packages.jars_dir()}/spark/*.jar",
+        **jvm_packages.DELTA_CONF,
         # dbt-spark runs every connection with ANSI mode off; so does everything else here.
         "spark.sql.ansi.enabled": "false",
     }
@@ -85,6 +90,7 @@ def local_spark(
     from pyspark.sql import SparkSession
 
     silence_query_context_logs()
+    jvm_packages.jars("spark")  # PackagesError (what to run) when setup has not fetched them
     os.makedirs(warehouse_dir(), exist_ok=True)
     builder = SparkSession.builder.enableHiveSupport()
     conf = with_class_archive(

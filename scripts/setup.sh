@@ -42,7 +42,9 @@ stamp=".venv/.setup-stamp"
 # the JVM's build is part of it: the archive of Spark's classes below belongs to one JVM build
 want="$( (cat pyproject.toml adapter/pyproject.toml scripts/setup.sh; "$java_bin" -version 2>&1) | sha256sum | cut -d' ' -f1)"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x .venv/bin/dbt ]; then
-    say "environment up to date (.venv, Java $java_major)"
+    # the JVM packages are checked every time: quick when they are there, fetched when not
+    .venv/bin/ecom jars | sed -n '/resolving\|ERROR/,$p'
+    say "environment up to date (.venv, Java $java_major, JVM packages)"
     exit 0
 fi
 
@@ -58,6 +60,11 @@ say "installing ecom_analytics and the dbt-spark-oss adapter into .venv (first t
 .venv/bin/python -m pip install --quiet --config-settings editable_mode=compat \
     -e "./adapter[connect]" -e ".[dev]"
 .venv/bin/python -m pip check >/dev/null || die "pip reports broken requirements: run '.venv/bin/pip check'"
+# Delta Lake, Spark's Kafka connector, Kafka's broker and the PostgreSQL JDBC driver, pinned in
+# ecom_analytics/jvm_packages.py: fetched once here (Maven, else Spark's own resolution), with
+# checksums checked; nothing is fetched at run time.
+say "fetching the JVM packages (Delta Lake, Kafka connector and broker, JDBC driver)"
+.venv/bin/ecom jars || die "could not fetch the JVM packages (above); retry: .venv/bin/ecom jars"
 # An archive of the classes Spark loads, for this JVM and pyspark: each embedded JVM (every dbt
 # command, the stream, the tests) then starts 5-7 s sooner. Spark runs without it as well.
 if ! .venv/bin/ecom jvm-archive; then

@@ -32,6 +32,7 @@ def rendered_local_parameters() -> dict[str, str]:
 
 @pytest.mark.parametrize("warehouse", [None, "/tmp/some-warehouse"])
 def test_profile_and_module_agree(monkeypatch: pytest.MonkeyPatch, warehouse: str | None) -> None:
+    monkeypatch.setenv("ECOM_JARS_DIR", "/opt/ecom-jars")
     if warehouse is None:
         monkeypatch.delenv("ECOM_WAREHOUSE_DIR", raising=False)
     else:

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import glob
 import logging
 import os
 import re
@@ -59,6 +60,22 @@ def prepare_local_folders(parameters: Mapping[str, str]) -> None:
     for folder in folders:
         if folder:
             os.makedirs(folder, exist_ok=True)
+
+
+def check_local_jars(parameters: Mapping[str, str]) -> None:
+    """Fail before the JVM starts when a local entry of `spark.jars` matches no file: Spark would
+    only log it and then fail at the first use of a missing class."""
+    from dbt_common.exceptions import DbtRuntimeError
+
+    entries = (item.strip() for item in parameters.get("spark.jars", "").split(","))
+    for entry in filter(None, entries):
+        if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", entry):
+            continue
+        if not glob.glob(entry):
+            raise DbtRuntimeError(
+                f"spark.jars names {entry}, which matches no file: fetch the jars first "
+                "(in ecom_analytics: `make setup`, or `.venv/bin/ecom jars`)"
+            )
 
 
 QUERY_CONTEXT_LOGGERS = ("SQLQueryContextLogger", "DataFrameQueryContextLogger")
