@@ -246,7 +246,19 @@ def _with_spark(group: Group, work: Path) -> Path:
         work,
         f"Spark's package resolution for {', '.join(group.coordinates)}",
     )
-    return work / "ivy" / "jars"
+    # Spark names the jars `<organisation>_<artifact>-<version>.jar`: drop the organisation,
+    # known from Ivy's cache folders, so both resolvers give the same file names
+    caches = [work / "cache", work / "ivy" / "cache"]
+    organisations = sorted(
+        (path.name for cache in caches if cache.is_dir() for path in cache.iterdir()), key=len
+    )
+    out = work / "jars"
+    out.mkdir()
+    for path in (work / "ivy" / "jars").glob("*.jar"):
+        prefixes = [org for org in organisations if path.name.startswith(f"{org}_")]
+        name = path.name[len(prefixes[-1]) + 1 :] if prefixes else path.name
+        shutil.copyfile(path, out / name)
+    return out
 
 
 def resolve(
@@ -272,13 +284,13 @@ def resolve(
             found = sorted(fetched.glob("*.jar"))
             if not found:
                 raise PackagesError(f"{via} resolved no jar for {', '.join(group.coordinates)}")
-            keep = [path for path in found if _artifact(_plain_name(path.name)) not in shipped]
+            keep = [path for path in found if _artifact(path.name) not in shipped]
             if folder.exists():
                 shutil.rmtree(folder)
             folder.mkdir(parents=True)
             entries = {}
             for path in keep:
-                target = folder / _plain_name(path.name)
+                target = folder / path.name
                 shutil.copyfile(path, target)
                 entries[target.name] = {"size": target.stat().st_size, "sha256": _sha256(target)}
                 log(f"  {target.name} ({target.stat().st_size / 2**20:.1f} MiB)")
@@ -289,12 +301,6 @@ def resolve(
             f"{name}: {len(keep)} jars in {folder}"
             + (f" ({skipped} left out: pyspark ships them)" if skipped else "")
         )
-
-
-def _plain_name(file_name: str) -> str:
-    """Ivy names jars `<group>_<artifact>-<version>.jar`; Maven `<artifact>-<version>.jar`."""
-    organisation, _, rest = file_name.partition("_")
-    return rest if rest and "." in organisation else file_name
 
 
 NAME = "jars"
