@@ -86,7 +86,7 @@ def local_spark(
     archive of Spark's classes of `ecom jvm-archive`, when this machine has one); `batch_jit` as
     for `local_spark_conf`."""
     from dbt.adapters.sparkoss.class_archive import with_class_archive
-    from dbt.adapters.sparkoss.session import silence_query_context_logs
+    from dbt.adapters.sparkoss.session import expand_local_jars, silence_query_context_logs
     from pyspark.sql import SparkSession
 
     silence_query_context_logs()
@@ -94,7 +94,7 @@ def local_spark(
     os.makedirs(warehouse_dir(), exist_ok=True)
     builder = SparkSession.builder.enableHiveSupport()
     conf = with_class_archive(
-        {**local_spark_conf(app_name, batch_jit=batch_jit), **(extra_conf or {})}
+        expand_local_jars({**local_spark_conf(app_name, batch_jit=batch_jit), **(extra_conf or {})})
     )
     for key, value in conf.items():
         builder = builder.config(key, value)

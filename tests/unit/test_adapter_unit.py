@@ -13,7 +13,7 @@ from dbt.adapters.sparkoss.python_submissions import (
     run_compiled_model,
     strip_leading_indent,
 )
-from dbt.adapters.sparkoss.session import sql_literal
+from dbt.adapters.sparkoss.session import expand_local_jars, sql_literal
 from dbt_common.exceptions import DbtRuntimeError
 
 
@@ -106,3 +106,23 @@ def test_prepare_local_folders(tmp_path) -> None:
     assert (tmp_path / "wh" / "warehouse").is_dir()
     assert (tmp_path / "logs").is_dir()
     prepare_local_folders({"spark.sql.warehouse.dir": "s3a://bucket/warehouse"})  # left to Spark
+
+
+def test_expand_local_jars(tmp_path) -> None:
+    for name in ("b.jar", "a.jar", "notes.txt"):
+        (tmp_path / name).write_text("")
+    parameters = {
+        "spark.master": "local[*]",
+        "spark.jars": f"{tmp_path}/*.jar, hdfs:///libs/*.jar,{tmp_path}/notes.txt",
+    }
+    expanded = expand_local_jars(parameters)
+    assert expanded["spark.jars"] == ",".join(
+        [f"{tmp_path}/a.jar", f"{tmp_path}/b.jar", "hdfs:///libs/*.jar", f"{tmp_path}/notes.txt"]
+    )
+    assert expanded["spark.master"] == "local[*]"
+    assert expand_local_jars({"spark.master": "local[1]"}) == {"spark.master": "local[1]"}
+
+
+def test_expand_local_jars_stops_on_a_pattern_matching_nothing(tmp_path) -> None:
+    with pytest.raises(DbtRuntimeError, match=r"matches no file: fetch the jars first"):
+        expand_local_jars({"spark.jars": f"{tmp_path}/spark/*.jar"})

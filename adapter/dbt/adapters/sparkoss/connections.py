@@ -125,13 +125,13 @@ class SparkossConnectionManager(SparkConnectionManager):
         if connection.credentials.method == SparkConnectionMethod.SESSION:
             from dbt.adapters.sparkoss.class_archive import with_class_archive
             from dbt.adapters.sparkoss.session import (
-                check_local_jars,
+                expand_local_jars,
                 prepare_local_folders,
                 silence_query_context_logs,
             )
 
             parameters = connection.credentials.server_side_parameters
-            check_local_jars(parameters)
+            parameters.update(expand_local_jars(parameters))
             prepare_local_folders(parameters)
             silence_query_context_logs()
             # the JVM starts from the archive of Spark's classes when this machine has one

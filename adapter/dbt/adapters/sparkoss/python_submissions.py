@@ -115,7 +115,12 @@ def local_session(credentials: SparkossCredentials) -> Any:
     builder = SparkSession.builder.enableHiveSupport()
     for key, value in credentials.server_side_parameters.items():
         builder = builder.config(key, value)
-    return builder.getOrCreate()
+    session = builder.getOrCreate()
+    # dbt runs the model on a thread of its own, where the JVM knows no active session; some
+    # analyzer rules then read default settings (with a custom session catalog such as Delta's,
+    # a parquet `saveAsTable` turned into an unsupported REPLACE TABLE AS SELECT)
+    session._jvm.org.apache.spark.sql.SparkSession.setActiveSession(session._jsparkSession)
+    return session
 
 
 class _RouteHelper(PythonJobHelper):

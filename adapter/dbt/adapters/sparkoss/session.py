@@ -62,20 +62,31 @@ def prepare_local_folders(parameters: Mapping[str, str]) -> None:
             os.makedirs(folder, exist_ok=True)
 
 
-def check_local_jars(parameters: Mapping[str, str]) -> None:
-    """Fail before the JVM starts when a local entry of `spark.jars` matches no file: Spark would
-    only log it and then fail at the first use of a missing class."""
+def expand_local_jars(parameters: Mapping[str, str]) -> dict[str, str]:
+    """`parameters` with the local entries of `spark.jars` expanded: spark-submit expands a glob
+    for the driver's class path, but SparkContext then fails to add the literal pattern (an
+    ERROR in every run). An entry that matches no file stops here, before the JVM starts."""
     from dbt_common.exceptions import DbtRuntimeError
 
-    entries = (item.strip() for item in parameters.get("spark.jars", "").split(","))
-    for entry in filter(None, entries):
-        if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", entry):
+    jars = []
+    for entry in filter(
+        None, (item.strip() for item in parameters.get("spark.jars", "").split(","))
+    ):
+        if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", entry) or not any(
+            char in entry for char in "*?["
+        ):
+            jars.append(entry)
             continue
-        if not glob.glob(entry):
+        found = sorted(glob.glob(entry))
+        if not found:
             raise DbtRuntimeError(
                 f"spark.jars names {entry}, which matches no file: fetch the jars first "
                 "(in ecom_analytics: `make setup`, or `.venv/bin/ecom jars`)"
             )
+        jars.extend(found)
+    if not jars:
+        return dict(parameters)
+    return {**parameters, "spark.jars": ",".join(jars)}
 
 
 QUERY_CONTEXT_LOGGERS = ("SQLQueryContextLogger", "DataFrameQueryContextLogger")
