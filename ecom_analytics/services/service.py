@@ -46,6 +46,11 @@ def say(line: str) -> None:
     print(line, flush=True)
 
 
+def labelled(label: str, value: str) -> str:
+    """One line of a server's description, values aligned: `folder:     /srv/kafka`."""
+    return f"{label + ':':11} {value}"
+
+
 def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> list[str]:
     """The last `lines` lines of a log file (empty when there is none)."""
     try:
@@ -273,8 +278,8 @@ class Service:
         return 0
 
     def status(self, report: Say, details: Callable[[int], Iterable[str]]) -> int:
-        """Running or not (exit NOT_RUNNING), then `details(pid)`, where the process listens,
-        its folder and its log."""
+        """Running or not (exit NOT_RUNNING), then `details(pid)` (lines made by `labelled`),
+        where the process listens, its folder and its log."""
         pid = self.running_pid()
         if pid is None:
             report(f"{self.title}: not running ({self.state_dir}).")
@@ -284,8 +289,8 @@ class Service:
             report(f"  {line}")
         listening = describe_listening(pid)
         if listening is not None:
-            report(f"  listens:  {listening}")
+            report(f"  {labelled('listens', listening)}")
         contents = f" ({self.contents})" if self.contents else ""
-        report(f"  folder:   {self.state_dir}{contents}")
-        report(f"  log:      {self.files.log_file}")
+        report(f"  {labelled('folder', f'{self.state_dir}{contents}')}")
+        report(f"  {labelled('log', str(self.files.log_file))}")
         return 0

@@ -20,6 +20,7 @@ from ecom_analytics.services.service import (
     ServiceError,
     check_java,
     check_ports,
+    labelled,
     say,
 )
 from ecom_analytics.services.settings import PROJECT_ROOT
@@ -147,9 +148,9 @@ def start(settings: ServerSettings, timeout: float, report: Say = say) -> int:
         return 1
     report(
         f"{TITLE} ready in {time.monotonic() - started:.0f} s (pid {process.pid}).\n"
-        f"  thrift:   {settings.thrift_address} {answers['thrift'].describe()}\n"
-        f"  connect:  {settings.connect_url} {answers['connect'].describe()}\n"
-        f"  folder:   {settings.state_dir} (metastore_db/, warehouse/)\n"
+        f"  {labelled('thrift', settings.thrift_address)} {answers['thrift'].describe()}\n"
+        f"  {labelled('connect', settings.connect_url)} {answers['connect'].describe()}\n"
+        f"  {labelled('folder', str(settings.state_dir))} (metastore_db/, warehouse/)\n"
         "Build on it with `.venv/bin/dbt build --target thrift`"
         + _env_hint(settings)
         + "; stop it with `ecom thrift stop`."
@@ -181,7 +182,7 @@ def status(settings: ServerSettings, report: Say = say) -> int:
 
     def details(pid: int) -> list[str]:
         return [
-            f"{protocol + ':':9} {address} {probe(protocol, recorded, PROBE_TIMEOUT).describe()}"
+            labelled(protocol, f"{address} {probe(protocol, recorded, PROBE_TIMEOUT).describe()}")
             for protocol, address in (
                 ("thrift", recorded.thrift_address),
                 ("connect", recorded.connect_url),

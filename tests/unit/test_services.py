@@ -228,7 +228,7 @@ def test_start_stop_status_of_a_stand_in(tmp_path: Path) -> None:
             f"Widget server: running (pid {process.pid}).",
             f"  answers: {process.pid}",
         ]
-        assert lines[-1] == f"  log:      {service.files.log_file}"
+        assert lines[-1] == f"  log:        {service.files.log_file}"
         lines.clear()
         assert service.stop(lines.append) == 0
         assert lines == [f"Stopping the Widget server (pid {process.pid})...",
