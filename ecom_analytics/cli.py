@@ -20,6 +20,7 @@ COMMANDS = (
     "ecom_analytics.generator.command",
     "ecom_analytics.demo",
     "ecom_analytics.thrift_server.command",
+    "ecom_analytics.kafka_broker.command",
     "streaming.command",
     "streaming.producer",
     "streaming.bench",

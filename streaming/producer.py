@@ -8,6 +8,12 @@ second has passed; with --no-wait as fast as possible. Files appear atomically, 
 `clicks-<first event ms>.log`, in event-time order. A share of the clicks comes from a few heavy
 clickers, each over the blacklist threshold on one ad within the chunk, and a share of the lines
 is malformed, spread over the generator's kinds.
+
+--sink says where the lines go: `files` (default, into --output), `kafka` (one record per line
+into --kafka-topic: the line's UTF-8 bytes as value, no key, so records spread evenly over the
+partitions, as the stream needs no per-user order), or `files,kafka`. Every record's delivery is
+confirmed; an unreachable broker or an undelivered record stops the producer with one line and
+a non-zero exit.
 """
 
 from __future__ import annotations
@@ -29,16 +35,23 @@ import pyarrow as pa
 from ecom_analytics.cli import CommandError
 from ecom_analytics.generator.adclicks import click_lines
 from ecom_analytics.generator.output import write_log_file
+from ecom_analytics.kafka_broker.client import KafkaUnreachable
+from ecom_analytics.kafka_broker.settings import DEFAULT_TOPIC, default_bootstrap_servers
+from ecom_analytics.services.settings import SettingsError
 
 NAME = "produce-clicks"
-HELP = "write a live ad-click log at a chosen rate (files, optionally Kafka)"
+HELP = "write a live ad-click log at a chosen rate, to files or Kafka"
 DESCRIPTION = (
     (__doc__ or "")
     + """
 examples:
   ecom produce-clicks --rate 20000                     # until Ctrl-C, into $ECOM_AD_CLICK_DIR
   ecom produce-clicks --rate 5000 --seconds 120 --start 2026-11-20T10:00:00 --no-wait
-  ecom produce-clicks --kafka-bootstrap-servers broker:9092 --kafka-topic ad_clicks --no-files
+  ecom kafka start && ecom produce-clicks --sink kafka --rate 20000   # to 127.0.0.1:9092
+  ecom produce-clicks --sink files,kafka --kafka-bootstrap-servers broker:9092 --kafka-topic t
+
+environment: ECOM_AD_CLICK_DIR (--output), ECOM_KAFKA_BOOTSTRAP_SERVERS (--kafka-bootstrap-servers;
+default 127.0.0.1:$ECOM_KAFKA_PORT, else 127.0.0.1:9092).
 """
 )
 
@@ -129,30 +142,84 @@ def log_files(config: ProducerConfig, files: int | None) -> Iterator[LogFile]:
         chunk += 1
 
 
-class KafkaSink:
-    """Sends each line as one record (optional: needs the confluent-kafka package)."""
+SINKS = ("files", "kafka")
+KAFKA_CONNECT_TIMEOUT = 10.0
+KAFKA_DELIVERY_TIMEOUT_MS = 60_000
+"""A record not acknowledged within this time counts as failed (librdkafka retries until then)."""
 
-    def __init__(self, servers: str, topic: str) -> None:
-        try:
-            from confluent_kafka import Producer
-        except ImportError:
-            raise CommandError(
-                "sending to Kafka needs the confluent-kafka package: "
-                "`.venv/bin/pip install confluent-kafka`"
-            ) from None
-        self.topic = topic
-        self.producer: Any = Producer({"bootstrap.servers": servers, "linger.ms": 50})
+
+class DeliveryFailed(Exception):
+    """Records the broker did not acknowledge; the message says how many and why."""
+
+
+class KafkaSink:
+    """Sends each line as one record, value only, and counts the broker's acknowledgements.
+
+    The idempotent producer keeps retries from writing a record twice. Delivery reports are
+    collected as lines go out; `close` waits for the last ones.
+    """
+
+    def __init__(
+        self, servers: str, topic: str, connect_timeout: float = KAFKA_CONNECT_TIMEOUT
+    ) -> None:
+        from confluent_kafka import Producer
+
+        from ecom_analytics.kafka_broker.client import ErrorLog, client_config, metadata
+
+        self.servers, self.topic = servers, topic
+        self.sent = self.delivered = self.failed = 0
+        self.first_failure = ""
+        errors = ErrorLog()
+        config = client_config(servers, errors)
+        config.update(
+            {
+                "enable.idempotence": True,
+                "linger.ms": 20,
+                # each keyless record to a random partition, not whole bursts to one
+                "sticky.partitioning.linger.ms": 0,
+                "message.timeout.ms": KAFKA_DELIVERY_TIMEOUT_MS,
+            }
+        )
+        self.producer: Any = Producer(config)
+        metadata(self.producer, servers, connect_timeout, errors)  # KafkaUnreachable if down
+
+    def _report(self, error: Any, _message: Any) -> None:
+        if error is None:
+            self.delivered += 1
+            return
+        self.failed += 1
+        self.first_failure = self.first_failure or error.str()
+
+    def _check(self) -> None:
+        if self.failed:
+            raise DeliveryFailed(
+                f"{self.failed:,} of {self.sent:,} records were not delivered to Kafka topic "
+                f"{self.topic!r} at {self.servers} ({self.first_failure})"
+            )
 
     def send(self, lines: pa.Array) -> None:
+        from confluent_kafka import KafkaException
+
         for line in lines.to_pylist():
+            self.sent += 1
             while True:
                 try:
-                    self.producer.produce(self.topic, line.encode("utf-8"))
+                    self.producer.produce(
+                        self.topic, line.encode("utf-8"), on_delivery=self._report
+                    )
                     break
                 except BufferError:  # local queue full: let it drain
                     self.producer.poll(0.1)
-            self.producer.poll(0)
+                except KafkaException as refusal:  # e.g. an invalid topic name
+                    self._report(refusal.args[0], None)
+                    self.close()  # the records before it: delivered, or failed too
+        self.producer.poll(0)
+        self._check()
+
+    def close(self) -> None:
+        """Wait until every record sent is acknowledged or has failed."""
         self.producer.flush()
+        self._check()
 
 
 def produce(
@@ -166,9 +233,31 @@ def produce(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> int:
-    """Write (and send) the files; returns the number of lines produced."""
+    """Write the files and/or send their lines; returns the number of lines produced (with
+    Kafka, once every record is acknowledged: DeliveryFailed when one was not)."""
     if output is not None:
         output.mkdir(parents=True, exist_ok=True)
+    try:
+        lines = _produce(config, output, files, wait, kafka, log, clock, sleep)
+    except KeyboardInterrupt:
+        if kafka is not None:
+            kafka.close()  # what was sent before Ctrl-C still arrives, or is reported
+        raise
+    if kafka is not None:
+        kafka.close()
+    return lines
+
+
+def _produce(
+    config: ProducerConfig,
+    output: Path | None,
+    files: int | None,
+    wait: bool,
+    kafka: KafkaSink | None,
+    log: Callable[[str], None],
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+) -> int:
     began, lines, last_report = clock(), 0, clock()
     for index, log_file in enumerate(log_files(config, files)):
         if wait:
@@ -207,6 +296,14 @@ def _start_ms(text: str) -> int:
     return int(moment.timestamp() * 1000)
 
 
+def _sinks(text: str) -> tuple[str, ...]:
+    """`files`, `kafka` or `files,kafka`."""
+    sinks = tuple(dict.fromkeys(part.strip() for part in text.split(",")))
+    if not sinks or any(sink not in SINKS for sink in sinks):
+        raise argparse.ArgumentTypeError(f"expected files, kafka or files,kafka, got {text!r}")
+    return sinks
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `ecom produce-clicks`."""
     where = parser.add_argument_group("output")
@@ -217,9 +314,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=Path(os.environ.get("ECOM_AD_CLICK_DIR", "data/ad_clicks")),
         help="folder for the log files (default: $ECOM_AD_CLICK_DIR, else data/ad_clicks)",
     )
-    where.add_argument("--no-files", action="store_true", help="only send to Kafka")
-    where.add_argument("--kafka-bootstrap-servers", metavar="HOSTS", help="also send to Kafka")
-    where.add_argument("--kafka-topic", metavar="TOPIC", help="Kafka topic (with the above)")
+    where.add_argument(
+        "--sink",
+        type=_sinks,
+        default=("files",),
+        metavar="files|kafka|files,kafka",
+        help="where the lines go (default files)",
+    )
+    where.add_argument(
+        "--kafka-bootstrap-servers",
+        metavar="HOSTS",
+        help="with --sink kafka: the brokers (default $ECOM_KAFKA_BOOTSTRAP_SERVERS, else the "
+        "local broker of `ecom kafka start`, 127.0.0.1:9092)",
+    )
+    where.add_argument(
+        "--kafka-topic",
+        metavar="TOPIC",
+        help=f"with --sink kafka: the topic (default {DEFAULT_TOPIC}; the broker of `ecom kafka` "
+        "creates a missing topic with 3 partitions)",
+    )
 
     pace = parser.add_argument_group("pace")
     pace.add_argument("--rate", type=float, default=1000.0, help="clicks per second (default 1000)")
@@ -278,15 +391,30 @@ def run(args: argparse.Namespace) -> int:
         )
     except ValueError as error:
         raise CommandError(str(error)) from None
-    if bool(args.kafka_bootstrap_servers) != bool(args.kafka_topic):
-        raise CommandError("give both --kafka-bootstrap-servers and --kafka-topic, or neither")
-    if args.no_files and not args.kafka_topic:
-        raise CommandError("--no-files needs --kafka-bootstrap-servers and --kafka-topic")
+    if "kafka" not in args.sink and (args.kafka_bootstrap_servers or args.kafka_topic):
+        raise CommandError("--kafka-bootstrap-servers and --kafka-topic need --sink kafka")
     files = args.files
     if args.seconds is not None:
         files = max(1, round(args.seconds * 1000 / config.file_ms))
-    kafka = KafkaSink(args.kafka_bootstrap_servers, args.kafka_topic) if args.kafka_topic else None
-    output = None if args.no_files else args.output
-    lines = produce(config, output, files=files, wait=not args.no_wait, kafka=kafka)
-    print(f"produce-clicks: done, {lines:,} lines", file=sys.stderr)
+    kafka = None
+    if "kafka" in args.sink:
+        try:
+            servers = args.kafka_bootstrap_servers or default_bootstrap_servers(os.environ)
+            kafka = KafkaSink(servers, args.kafka_topic or DEFAULT_TOPIC)
+        except SettingsError as error:
+            raise CommandError(str(error)) from None
+        except KafkaUnreachable as error:
+            raise CommandError(
+                f"{error}; start one with `ecom kafka start`, or give --kafka-bootstrap-servers"
+            ) from None
+    output = args.output if "files" in args.sink else None
+    try:
+        lines = produce(config, output, files=files, wait=not args.no_wait, kafka=kafka)
+    except DeliveryFailed as failure:
+        print(f"ecom produce-clicks: error: {failure}", file=sys.stderr)
+        return 1
+    where = [str(output)] if output is not None else []
+    if kafka is not None:
+        where.append(f"Kafka topic {kafka.topic!r} at {kafka.servers} ({kafka.delivered:,} acked)")
+    print(f"produce-clicks: done, {lines:,} lines to {' and '.join(where)}", file=sys.stderr)
     return 0

@@ -20,6 +20,7 @@ from tests.project_build import ProjectBuild, build_project
 
 ROOT = Path(__file__).resolve().parents[1]
 _SESSION_DIR: Path | None = None
+pytest_plugins = ["tests.kafka_broker"]  # the `kafka_broker` fixture
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -23,8 +23,10 @@ import argparse
 import os
 
 from ecom_analytics.cli import CommandError
+from ecom_analytics.services.service import ServiceError
+from ecom_analytics.services.settings import PROJECT_ROOT, SettingsError
 from ecom_analytics.thrift_server import server
-from ecom_analytics.thrift_server.settings import SettingsError, settings_from
+from ecom_analytics.thrift_server.settings import settings_from
 
 NAME = "thrift"
 HELP = "start, stop or check a local Spark Thrift Server (+ Spark Connect) for the thrift target"
@@ -81,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         settings = settings_from(
             os.environ,
-            server.PROJECT_ROOT,
+            PROJECT_ROOT,
             state_dir=args.state_dir,
             bind_address=args.bind_address,
             thrift_port=args.thrift_port,
@@ -97,5 +99,5 @@ def run(args: argparse.Namespace) -> int:
         if args.action == "stop":
             return server.stop(settings)
         return server.status(settings)
-    except (SettingsError, server.ServerError) as error:
+    except (SettingsError, ServiceError) as error:
         raise CommandError(str(error)) from None

@@ -8,18 +8,23 @@ data and Derby log in a folder of its own. Both ports bind to loopback unless as
 
 from __future__ import annotations
 
-import ipaddress
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ecom_analytics.spark_session import DEFAULT_WAREHOUSE_DIR, local_spark_conf
+from ecom_analytics.services.network import LOOPBACK, client_host, host_port, is_loopback
+from ecom_analytics.services.service import StateFiles
+from ecom_analytics.services.settings import (
+    SettingsError,
+    parse_assignments,
+    port_setting,
+    resolve_state_dir,
+)
+from ecom_analytics.spark_session import local_spark_conf
 
 THRIFT_SERVER_CLASS = "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"
 CONNECT_PLUGIN = "org.apache.spark.sql.connect.SparkConnectPlugin"
 APP_NAME = "ecom_analytics-thrift"
-LOOPBACK = "127.0.0.1"
 DEFAULT_THRIFT_PORT = 10000
 DEFAULT_CONNECT_PORT = 15002
 
@@ -38,10 +43,6 @@ _OVERRIDING_ENV = (
 )
 
 
-class SettingsError(ValueError):
-    """A setting a user can fix: the message names it and what is accepted."""
-
-
 @dataclass(frozen=True)
 class ServerSettings:
     """Where the server keeps its files and where it listens."""
@@ -55,17 +56,21 @@ class ServerSettings:
     hiveconf: Mapping[str, str] = field(default_factory=dict)
 
     @property
+    def files(self) -> StateFiles:
+        return StateFiles(self.state_dir, "thriftserver")
+
+    @property
     def pid_file(self) -> Path:
-        return self.state_dir / "thriftserver.pid"
+        return self.files.pid_file
 
     @property
     def state_file(self) -> Path:
         """JSON with the addresses of the running server (read by `ecom thrift status`)."""
-        return self.state_dir / "thriftserver.json"
+        return self.files.note_file
 
     @property
     def log_file(self) -> Path:
-        return self.state_dir / "thriftserver.log"
+        return self.files.log_file
 
     @property
     def warehouse_dir(self) -> Path:
@@ -79,60 +84,19 @@ class ServerSettings:
     @property
     def client_host(self) -> str:
         """The address a client on this machine uses (loopback when bound to all interfaces)."""
-        return LOOPBACK if is_wildcard(self.bind_address) else self.bind_address
+        return client_host(self.bind_address)
+
+    @property
+    def thrift_address(self) -> str:
+        return host_port(self.client_host, self.thrift_port)
 
     @property
     def connect_url(self) -> str:
-        host = self.client_host
-        return f"sc://{f'[{host}]' if ':' in host else host}:{self.connect_port}"
+        return f"sc://{host_port(self.client_host, self.connect_port)}"
 
     @property
     def loopback_only(self) -> bool:
         return is_loopback(self.bind_address)
-
-
-def is_wildcard(address: str) -> bool:
-    return address in ("0.0.0.0", "::", "")
-
-
-def is_loopback(address: str) -> bool:
-    """True for 127.0.0.0/8, ::1 and `localhost`."""
-    if address == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(address).is_loopback
-    except ValueError:
-        return False
-
-
-def parse_port(value: str | int, name: str) -> int:
-    """A TCP port from an option or environment variable, or a SettingsError naming `name`."""
-    try:
-        port = int(value)
-    except (TypeError, ValueError):
-        port = -1
-    if not 1 <= port <= 65535:
-        raise SettingsError(f"{name} must be a port number from 1 to 65535, got {value!r}")
-    return port
-
-
-def parse_assignments(items: Sequence[str], option: str) -> dict[str, str]:
-    """`KEY=VALUE` items of a repeatable option as a dict, or a SettingsError naming the item."""
-    parsed: dict[str, str] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise SettingsError(f"{option} takes KEY=VALUE, got {item!r}")
-        parsed[key.strip()] = value
-    return parsed
-
-
-def default_state_dir(env: Mapping[str, str], project_root: Path) -> Path:
-    """`$ECOM_THRIFT_DIR`, else `$ECOM_WAREHOUSE_DIR/thrift`; relative to the project root."""
-    configured = env.get(ENV_STATE_DIR) or os.path.join(
-        env.get("ECOM_WAREHOUSE_DIR") or DEFAULT_WAREHOUSE_DIR, "thrift"
-    )
-    return (project_root / Path(configured).expanduser()).resolve()
 
 
 def settings_from(
@@ -149,19 +113,13 @@ def settings_from(
 ) -> ServerSettings:
     """Settings from command-line values, falling back to the environment, then the defaults."""
     settings = ServerSettings(
-        state_dir=(
-            (project_root / Path(state_dir).expanduser()).resolve()
-            if state_dir
-            else default_state_dir(env, project_root)
-        ),
+        state_dir=resolve_state_dir(state_dir, env, ENV_STATE_DIR, "thrift", project_root),
         bind_address=bind_address or env.get(ENV_BIND_ADDRESS) or LOOPBACK,
-        thrift_port=parse_port(
-            thrift_port or env.get(ENV_THRIFT_PORT) or DEFAULT_THRIFT_PORT,
-            "--thrift-port" if thrift_port else ENV_THRIFT_PORT,
+        thrift_port=port_setting(
+            thrift_port, env, ENV_THRIFT_PORT, DEFAULT_THRIFT_PORT, "--thrift-port"
         ),
-        connect_port=parse_port(
-            connect_port or env.get(ENV_CONNECT_PORT) or DEFAULT_CONNECT_PORT,
-            "--connect-port" if connect_port else ENV_CONNECT_PORT,
+        connect_port=port_setting(
+            connect_port, env, ENV_CONNECT_PORT, DEFAULT_CONNECT_PORT, "--connect-port"
         ),
         driver_memory=driver_memory,
         extra_conf=parse_assignments(extra_conf, "--conf"),

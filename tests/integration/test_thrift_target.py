@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
 import subprocess
 import sys
 from collections import Counter
@@ -27,8 +26,8 @@ import pytest
 
 from ecom_analytics.generator.config import GenerateConfig
 from ecom_analytics.generator.pipeline import generate
-from ecom_analytics.thrift_server.processes import is_alive, read_pid
-from ecom_analytics.thrift_server.sockets import listening_sockets
+from ecom_analytics.services.network import free_ports, listening_sockets
+from ecom_analytics.services.processes import is_alive, read_pid
 from tests.dbt_harness import DbtProject
 
 pytestmark = [pytest.mark.spark, pytest.mark.dbt]
@@ -55,17 +54,6 @@ class Server:
             timeout=600,
             check=False,
         )
-
-
-def free_loopback_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 def clean_environment(**values: str) -> dict[str, str]:
@@ -95,7 +83,7 @@ def raw_dir(dbt_project: DbtProject) -> Path:
 def server_start(module_dir: Path) -> Iterator[tuple[Server, subprocess.Popen[str]]]:
     """`ecom thrift start` on free loopback ports, under way; stopped at the end whatever
     happened, and its process must be gone then."""
-    thrift_port, connect_port = free_loopback_ports(2)
+    thrift_port, connect_port = free_ports(2)
     pending = Server(module_dir / "thrift-server", thrift_port, connect_port, pid=0)
     starting = subprocess.Popen(
         [str(BIN / "ecom"), "thrift", "start", "--dir", str(pending.state_dir),

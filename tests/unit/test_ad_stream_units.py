@@ -151,7 +151,8 @@ def test_progress_line_names_every_figure() -> None:
         (["stream", "--threshold", "0"], "expected a whole number"),
         (["stream", "--available-now", "--trigger-interval", "5 seconds"], "not allowed"),
         (["produce-clicks", "--rate", "-5"], "--rate"),
-        (["produce-clicks", "--kafka-topic", "t"], "or neither"),
+        (["produce-clicks", "--kafka-topic", "t"], "--kafka-topic need --sink kafka"),
+        (["produce-clicks", "--sink", "kafka,s3"], "expected files, kafka or files,kafka"),
         (["produce-clicks", "--start", "yesterday"], "expected 'now' or a date-time"),
     ],
 )

@@ -1,8 +1,9 @@
-"""`ecom thrift`: PID files, process trees, stopping only our own processes, sockets, probes.
+"""`ecom thrift`: start/stop/status on a stand-in server, and the protocol probes.
 
 A stand-in server (a `sleep`ing Python whose command line carries the Thrift server's class and
 the folder's warehouse, as the real one's does) lets start/stop/status be tested for real
-without starting Spark.
+without starting Spark. The shared machinery (PID files, process trees, sockets) is tested in
+test_services.py.
 """
 
 from __future__ import annotations
@@ -11,123 +12,18 @@ import os
 import signal
 import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from ecom_analytics.cli import main
+from ecom_analytics.services.processes import is_alive, write_pid
+from ecom_analytics.services.service import NOT_RUNNING, ServiceError
 from ecom_analytics.thrift_server import server
 from ecom_analytics.thrift_server.probes import probe
-from ecom_analytics.thrift_server.processes import (
-    command_line,
-    descendants,
-    is_alive,
-    parse_parents,
-    process_parents,
-    process_state,
-    read_pid,
-    stop_tree,
-    write_pid,
-)
 from ecom_analytics.thrift_server.settings import THRIFT_SERVER_CLASS, ServerSettings
-from ecom_analytics.thrift_server.sockets import (
-    ListeningSocket,
-    decode_address,
-    listening_sockets,
-    parse_listening,
-    port_is_free,
-)
-
-LINUX = Path("/proc/net/tcp").exists()
-
-
-def test_read_pid(tmp_path: Path) -> None:
-    path = tmp_path / "x.pid"
-    assert read_pid(path) is None
-    path.write_text("garbage\n")
-    assert read_pid(path) is None
-    path.write_text("0\n")
-    assert read_pid(path) is None
-    write_pid(path, 4242)
-    assert read_pid(path) == 4242
-
-
-def test_descendants_walk_the_whole_tree() -> None:
-    parents = parse_parents(
-        "  10     1\n  11    10\n  12    11\n  13    10\n  20     1\nbad line\n"
-    )
-    assert parents == {10: 1, 11: 10, 12: 11, 13: 10, 20: 1}
-    assert descendants(10, parents) == [11, 13, 12]
-    assert descendants(12, parents) == []
-
-
-def test_a_zombie_counts_as_gone() -> None:
-    child = subprocess.Popen(["true"])
-    deadline = time.monotonic() + 10
-    while process_state(child.pid) != "Z" and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not is_alive(child.pid)  # exited, not yet reaped
-    child.wait()
-    assert not is_alive(child.pid)
-    assert command_line(child.pid) == []
-    assert is_alive(os.getpid())
-    assert any("python" in arg or "pytest" in arg for arg in command_line(os.getpid()))
-
-
-def test_stop_tree_reaches_children_and_kills_what_ignores_sigterm() -> None:
-    # the shell and its background child ignore SIGTERM (the ignore is inherited)
-    parent = subprocess.Popen(["sh", "-c", "trap '' TERM; sleep 60 & wait"], start_new_session=True)
-    time.sleep(0.5)
-    children = descendants(parent.pid, process_parents())
-    assert children, "the shell's sleep should be its child"
-    outcome = stop_tree(parent.pid, grace_seconds=0.5)
-    parent.wait()
-    assert outcome.killed
-    assert outcome.survivors == ()
-    assert not any(is_alive(pid) for pid in children)
-
-
-def test_decode_proc_net_addresses() -> None:
-    assert decode_address("0100007F") == "127.0.0.1"
-    assert decode_address("00000000") == "0.0.0.0"
-    assert decode_address("00000000000000000000000001000000") == "::1"
-    assert decode_address("0000000000000000FFFF00000100007F") == "127.0.0.1"
-    assert decode_address("00000000000000000000000000000000") == "::"
-
-
-def test_parse_listening_keeps_listen_state_only() -> None:
-    table = (
-        "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid"
-        "  timeout inode\n"
-        "   0: 0100007F:2710 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0"
-        "        0 1111 1 0000000000000000 100 0 0 10 0\n"
-        "   1: 00000000:3A9A 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0"
-        "        0 2222 1 0000000000000000 100 0 0 10 0\n"
-        "   2: 0100007F:2710 0100007F:C350 01 00000000:00000000 00:00000000 00000000     0"
-        "        0 3333 1 0000000000000000 100 0 0 10 0\n"
-    )
-    assert parse_listening(table) == {
-        1111: ListeningSocket("127.0.0.1", 10000),
-        2222: ListeningSocket("0.0.0.0", 15002),
-    }
-    assert ListeningSocket("127.0.0.1", 1).loopback
-    assert not ListeningSocket("0.0.0.0", 1).loopback
-
-
-@pytest.mark.skipif(not LINUX, reason="reads /proc")
-def test_listening_sockets_of_this_process() -> None:
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        port = listener.getsockname()[1]
-        assert not port_is_free("127.0.0.1", port)
-        listener.listen()
-        sockets = listening_sockets(os.getpid())
-        assert sockets is not None
-        assert ListeningSocket("127.0.0.1", port) in sockets
-    assert port_is_free("127.0.0.1", port)
+from tests.stand_in import stand_in
 
 
 @pytest.fixture
@@ -135,29 +31,16 @@ def fake_server(tmp_path: Path) -> Iterator[tuple[ServerSettings, subprocess.Pop
     """A process whose command line looks like the folder's Thrift server, PID file written."""
     settings = ServerSettings(state_dir=tmp_path / "thrift")
     settings.state_dir.mkdir()
-    process = subprocess.Popen(
-        [sys.executable, "-c", "import time; time.sleep(120)", THRIFT_SERVER_CLASS,
-         f"spark.sql.warehouse.dir={settings.warehouse_dir}"],
-        start_new_session=True,
-    )  # fmt: skip
-    # Popen returns when the exec closes its pipe, a moment before the kernel sets the new
-    # program's arguments: until then /proc shows none
-    deadline = time.monotonic() + 10
-    while THRIFT_SERVER_CLASS not in command_line(process.pid) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    write_pid(settings.pid_file, process.pid)
-    try:
+    marker = f"spark.sql.warehouse.dir={settings.warehouse_dir}"
+    with stand_in(THRIFT_SERVER_CLASS, marker) as process:
+        write_pid(settings.pid_file, process.pid)
         yield settings, process
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait()
 
 
 def test_start_refuses_while_the_server_runs(fake_server, capsys) -> None:
     settings, process = fake_server
     assert server.running_pid(settings) == process.pid
-    with pytest.raises(server.ServerError, match=f"already runs \\(pid {process.pid}\\)"):
+    with pytest.raises(ServiceError, match=f"already runs \\(pid {process.pid}\\)"):
         server.start(settings, timeout=5)
     assert server.status(settings) == 0
     out = capsys.readouterr().out
@@ -173,7 +56,7 @@ def test_stop_stops_the_server_and_removes_its_files(fake_server, capsys) -> Non
     assert not settings.pid_file.exists()
     assert not settings.state_file.exists()
     assert "stopped" in capsys.readouterr().out
-    assert server.status(settings) == server.NOT_RUNNING
+    assert server.status(settings) == NOT_RUNNING
 
 
 def test_stop_leaves_a_reused_pid_alone(tmp_path: Path, capsys) -> None:
@@ -186,19 +69,12 @@ def test_stop_leaves_a_reused_pid_alone(tmp_path: Path, capsys) -> None:
     assert "left alone" in capsys.readouterr().out
 
 
-def test_log_tail(tmp_path: Path) -> None:
-    log = tmp_path / "server.log"
-    assert server.log_tail(log) == []
-    log.write_text("".join(f"line {n}\n" for n in range(100)))
-    assert server.log_tail(log, 3) == ["line 97", "line 98", "line 99"]
-
-
 def test_cli_reports_bad_settings_in_one_line(tmp_path: Path, capsys) -> None:
     assert main(["thrift", "start", "--dir", str(tmp_path), "--thrift-port", "x"]) == 2
     assert capsys.readouterr().err.strip() == (
         "ecom thrift: error: --thrift-port must be a port number from 1 to 65535, got 'x'"
     )
-    assert main(["thrift", "status", "--dir", str(tmp_path)]) == server.NOT_RUNNING
+    assert main(["thrift", "status", "--dir", str(tmp_path)]) == NOT_RUNNING
     assert main(["thrift", "stop", "--dir", str(tmp_path)]) == 0
 
 
@@ -207,7 +83,7 @@ def test_start_refuses_a_taken_port(tmp_path: Path) -> None:
         taken.bind(("127.0.0.1", 0))
         port = taken.getsockname()[1]
         settings = ServerSettings(state_dir=tmp_path, thrift_port=port)
-        with pytest.raises(server.ServerError, match=f"Thrift port 127.0.0.1:{port} is already"):
+        with pytest.raises(ServiceError, match=f"Thrift port 127.0.0.1:{port} is already"):
             server.start(settings, timeout=5)
     assert not settings.pid_file.exists()
 

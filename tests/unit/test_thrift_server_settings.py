@@ -14,7 +14,6 @@ from ecom_analytics.thrift_server.settings import (
     ServerSettings,
     SettingsError,
     hive_conf,
-    is_loopback,
     is_server_command,
     server_environment,
     settings_from,
@@ -80,15 +79,6 @@ def test_wildcard_binding_is_reached_through_loopback() -> None:
     assert settings.client_host == "127.0.0.1"
     assert not settings.loopback_only
     assert ServerSettings(state_dir=ROOT, bind_address="::1").connect_url == "sc://[::1]:15002"
-
-
-@pytest.mark.parametrize(
-    ("address", "loopback"),
-    [("127.0.0.1", True), ("127.8.0.1", True), ("::1", True), ("localhost", True),
-     ("0.0.0.0", False), ("::", False), ("10.0.0.1", False), ("spark.example.com", False)],
-)  # fmt: skip
-def test_is_loopback(address: str, loopback: bool) -> None:
-    assert is_loopback(address) is loopback
 
 
 def test_spark_conf_is_the_local_targets_with_own_folders_and_spark_connect(
