@@ -8,10 +8,12 @@ data and Derby log in a folder of its own. Both ports bind to loopback unless as
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ecom_analytics import jvm_packages
 from ecom_analytics.services.network import LOOPBACK, client_host, host_port, is_loopback
 from ecom_analytics.services.service import StateFiles
 from ecom_analytics.services.settings import (
@@ -139,6 +141,11 @@ def spark_conf(settings: ServerSettings) -> dict[str, str]:
     from dbt.adapters.sparkoss.class_archive import with_class_archive
 
     conf = local_spark_conf(APP_NAME, warehouse=str(settings.state_dir))
+    # Delta and the Kafka connector on the driver's own class path too: the server's statement
+    # threads do not see the jars Spark adds at run time
+    jars = [str(path) for path in jvm_packages.jars("spark")]
+    conf["spark.jars"] = ",".join(jars)
+    conf["spark.driver.extraClassPath"] = os.pathsep.join(jars)
     if settings.driver_memory:
         conf["spark.driver.memory"] = settings.driver_memory
     conf.update(

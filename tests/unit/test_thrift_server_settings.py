@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from ecom_analytics import jvm_packages
 from ecom_analytics.spark_session import local_spark_conf
 from ecom_analytics.thrift_server.settings import (
     APP_NAME,
@@ -100,8 +101,12 @@ def test_spark_conf_is_the_local_targets_with_own_folders_and_spark_connect(
         "spark.sql.warehouse.dir",
         "spark.hadoop.javax.jdo.option.ConnectionURL",
         "spark.driver.extraJavaOptions",
+        "spark.jars",
     }
     assert {key: conf[key] for key in shared} == {key: local[key] for key in shared}
+    jars = [str(path) for path in jvm_packages.jars("spark")]
+    assert conf["spark.jars"] == ",".join(jars)
+    assert conf["spark.driver.extraClassPath"] == ":".join(jars)
     assert conf["spark.app.name"] == APP_NAME
     assert conf["spark.sql.warehouse.dir"] == "/srv/thrift/warehouse"
     assert (
