@@ -10,8 +10,9 @@ Two warehouses feed them:
   every dataframe must show rows, and no error box may appear. A screenshot per page goes to
   artifacts/screenshots/ (CI keeps it).
 - crafted rows (tests/dashboard_tables.py) where exact values prove something: both sources read
-  every table exactly, the task picker switches every number (two tasks), and the live page
-  shows a new blacklist entry without being reloaded.
+  every table exactly (the stream's as Delta tables after a MERGE with deletion vectors), the
+  task picker switches every number (two tasks), and the live page shows a new blacklist entry
+  without being reloaded.
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 import pytest
+from deltalake import DeltaTable
 
 from ecom_analytics.dashboard.contract import AD_TABLES, DAILY_TABLES, TASK_TABLES
 from ecom_analytics.dashboard.views.ads import TREND_ADS, WATCH_LIST
@@ -103,6 +106,10 @@ def assert_reads_every_table(source: Warehouse, crafted: dict[str, pd.DataFrame]
 
 def test_file_source_reads_every_table_spark_wrote(crafted: dict[str, pd.DataFrame]) -> None:
     root = Path(os.environ["ECOM_WAREHOUSE_DIR"]) / "warehouse"
+    for name in AD_TABLES:  # what the crafted stream tables hold besides their rows
+        table = DeltaTable(root / f"{SCHEMA}.db" / name)
+        assert table.version() == 2, name  # created, appended to, merged into
+        assert pa.table(table.deletion_vectors()).num_rows > 0, name
     assert_reads_every_table(FileWarehouse(root=root, schema=SCHEMA), crafted)
 
 
