@@ -1,9 +1,12 @@
 """Every table of SPEC 3 and 4, crafted by hand with exactly the SPEC columns, for dashboard tests.
 
-`write_tables(spark, schema)` saves them as parquet tables the way dbt-spark and the stream do
-(task-keyed marts partitioned by `task_id`, the area mart by `action_date`, one ad table by
-`click_date`, the others unpartitioned) and returns the frames, so tests take their expectations
-from here. Two tasks (`default`, `t42`), two days of area data, two days of ad data.
+`write_tables(spark, schema)` saves them the way dbt-spark and the stream do and returns the
+frames, so tests take their expectations from here: the marts as Parquet tables (task-keyed ones
+partitioned by `task_id`, the area mart by `action_date`), the stream's tables as Delta tables
+(partitioned by `click_date` where the stream's are) after two micro-batches, deletion vectors
+enabled: an append of most rows (every other one with an earlier value) and of a row that goes
+away, then a MERGE of the final rows. Two tasks (`default`, `t42`), two days of area data, two
+days of ad data.
 
 The browser test opens every page on a real build of the project (tests/project_build.py);
 these rows serve where exact values prove something: both sources read every table exactly,
@@ -18,6 +21,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
+
+from ecom_analytics.dashboard.contract import AD_TABLES
 
 VISIT_BUCKETS = [
     "0s_3s",
@@ -61,6 +66,12 @@ class Table:
     ddl: str
     partition_by: tuple[str, ...]
     rows: list[tuple[Any, ...]]
+    key: tuple[str, ...] = ()
+    """The columns a stream table's MERGE matches rows on; the last one is an integer id."""
+
+    @property
+    def columns(self) -> list[str]:
+        return [part.strip().split(" ")[0] for part in self.ddl.split(",")]
 
 
 def _distribution(task: str, visit: list[int], steps: list[int]) -> list[tuple[Any, ...]]:
@@ -230,44 +241,92 @@ def tables() -> dict[str, Table]:
             _area_top3(),
         ),
         "ad_blacklist": Table(
-            "user_id bigint, blacklisted_at timestamp, reason string", (), ads["ad_blacklist"]
+            "user_id bigint, blacklisted_at timestamp, reason string",
+            (),
+            ads["ad_blacklist"],
+            ("user_id",),
         ),
         "ad_user_daily_clicks": Table(
             "click_date date, user_id bigint, ad_id bigint, clicks bigint",
-            (),
+            ("click_date",),
             ads["ad_user_daily_clicks"],
+            ("click_date", "user_id", "ad_id"),
         ),
         "ad_daily_clicks": Table(
             "click_date date, province string, city string, ad_id bigint, clicks bigint",
             ("click_date",),
             ads["ad_daily_clicks"],
+            ("click_date", "province", "city", "ad_id"),
         ),
         "ad_province_top3": Table(
             "click_date date, province string, rank int, ad_id bigint, clicks bigint",
-            (),
+            ("click_date",),
             ads["ad_province_top3"],
+            ("click_date", "province", "rank"),
         ),
         "ad_click_trend": Table(
-            "minute timestamp, ad_id bigint, clicks bigint", (), ads["ad_click_trend"]
+            "minute timestamp, ad_id bigint, clicks bigint",
+            (),
+            ads["ad_click_trend"],
+            ("minute", "ad_id"),
         ),
     }
 
 
 def frames() -> dict[str, pd.DataFrame]:
     """The crafted tables as pandas frames (columns in DDL order)."""
-    result = {}
-    for name, table in tables().items():
-        columns = [part.strip().split(" ")[0] for part in table.ddl.split(",")]
-        result[name] = pd.DataFrame.from_records(table.rows, columns=columns)
-    return result
+    return {
+        name: pd.DataFrame.from_records(table.rows, columns=table.columns)
+        for name, table in tables().items()
+    }
 
 
 def write_tables(spark: Any, schema: str) -> dict[str, pd.DataFrame]:
-    """Save every crafted table into `schema` as a parquet table; returns the frames."""
+    """Save every crafted table into `schema` (marts as Parquet tables, the stream's tables as
+    Delta tables); returns the frames."""
     spark.sql(f"create database if not exists {schema}")
     for name, table in tables().items():
+        if name in AD_TABLES:
+            write_stream_table(spark, f"{schema}.{name}", table)
+            continue
         writer = spark.createDataFrame(table.rows, table.ddl).coalesce(1).write
         if table.partition_by:
             writer = writer.partitionBy(*table.partition_by)
         writer.format("parquet").mode("overwrite").saveAsTable(f"{schema}.{name}")
     return frames()
+
+
+def write_stream_table(spark: Any, name: str, table: Table) -> None:
+    """`table` as a Delta table the stream updated twice: a first batch appends all rows but the
+    last, every other one with an earlier value, and a row that is gone later; a second MERGEs
+    the final rows: it updates the changed rows and deletes the gone one through a deletion
+    vector (the file keeps rows it does not touch), and inserts the last row."""
+    spark.sql(f"drop table if exists {name}")
+    partitioned = f" partitioned by ({', '.join(table.partition_by)})" if table.partition_by else ""
+    spark.sql(
+        f"create table {name} ({table.ddl}) using delta{partitioned}"
+        " tblproperties ('delta.enableDeletionVectors' = 'true')"
+    )
+    gone = list(table.rows[0])
+    gone[table.columns.index(table.key[-1])] = -1
+    first_batch = [
+        _earlier(row) if index % 2 else row for index, row in enumerate(table.rows[:-1])
+    ] + [tuple(gone)]
+    frame = spark.createDataFrame(first_batch, table.ddl).coalesce(1)
+    frame.write.format("delta").mode("append").saveAsTable(name)
+    spark.createDataFrame(table.rows, table.ddl).createOrReplaceTempView("second_batch")
+    matched = " and ".join(f"t.{column} = s.{column}" for column in table.key)
+    value = table.columns[-1]
+    spark.sql(
+        f"merge into {name} as t using second_batch as s on {matched}"
+        f" when matched and t.{value} <> s.{value} then update set *"
+        " when not matched then insert *"
+        " when not matched by source then delete"
+    )
+    spark.catalog.dropTempView("second_batch")
+
+
+def _earlier(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """`row` as an earlier batch left it: its last value (a count, a reason) different."""
+    *rest, last = row
+    return (*rest, last - 1 if isinstance(last, int) else f"earlier: {last}")

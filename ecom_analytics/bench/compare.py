@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from ecom_analytics.bench.baseline import MARTS, SCHEMA_DIR
-from ecom_analytics.dashboard.warehouse import ParquetWarehouse, WarehouseError
+from ecom_analytics.dashboard.warehouse import FileWarehouse, WarehouseError
 
 RELATIVE_TOLERANCE = 1e-9
 
@@ -75,8 +75,8 @@ def mart_differences(
     marts: Sequence[str] = MARTS,
 ) -> list[str]:
     """Differences between the dbt marts in `schema` and the baseline's (empty when equal)."""
-    dbt_side = ParquetWarehouse(warehouse_root, schema)
-    baseline_side = ParquetWarehouse(baseline_root, SCHEMA_DIR.removesuffix(".db"))
+    dbt_side = FileWarehouse(warehouse_root, schema)
+    baseline_side = FileWarehouse(baseline_root, SCHEMA_DIR.removesuffix(".db"))
     differences = []
     for mart in marts:
         try:

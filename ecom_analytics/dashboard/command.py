@@ -3,7 +3,9 @@
 It reads the tables dbt and the ad-click stream wrote, without starting Spark (so it runs beside
 dbt or the stream), from one of two sources:
 
-  parquet  the embedded warehouse's files, $ECOM_WAREHOUSE_DIR/warehouse/<schema>.db/ (default)
+  files    the embedded warehouse's files, $ECOM_WAREHOUSE_DIR/warehouse/<schema>.db/ (default):
+           the stream's Delta tables at their newest commit, the marts' Parquet files
+           (`parquet` is accepted as the old name of this source)
   thrift   a Spark Thrift Server, from the settings of dbt's `thrift` target (ECOM_THRIFT_HOST,
            ECOM_THRIFT_PORT, ECOM_THRIFT_USER, ECOM_THRIFT_AUTH, ...); the default when
            ECOM_TARGET=thrift
@@ -27,7 +29,7 @@ from importlib.util import find_spec
 from pathlib import Path
 
 from ecom_analytics.cli import CommandError
-from ecom_analytics.dashboard.warehouse import SOURCES
+from ecom_analytics.dashboard.warehouse import SOURCE_ALIASES, SOURCES
 
 NAME = "dashboard"
 HELP = "start the dashboards (Streamlit) on http://127.0.0.1:8501"
@@ -58,9 +60,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--source",
-        choices=SOURCES,
+        choices=[*SOURCES, *SOURCE_ALIASES],
         help="where to read the tables (default: $ECOM_DASHBOARD_SOURCE, else thrift when "
-        "ECOM_TARGET=thrift, else parquet)",
+        "ECOM_TARGET=thrift, else files)",
     )
     parser.add_argument(
         "--refresh",

@@ -3,16 +3,18 @@
 The embedded Derby metastore admits one JVM, and dbt or the streaming job may hold it, so the
 dashboards never start Spark. Two sources, one interface (`Warehouse`):
 
-- `ParquetWarehouse` (default) reads the tables' files where the embedded `local` target writes
-  them: `$ECOM_WAREHOUSE_DIR/warehouse/<schema>.db/<table>/`, Hive-style partition folders
-  (`task_id=.../`, `action_date=.../`) included, and the newest version of each partition of
-  the streaming job's snapshot tables (`<table>/_versions/`, streaming/storage.py).
+- `FileWarehouse` (default) reads the tables' files where the embedded `local` target writes
+  them, `$ECOM_WAREHOUSE_DIR/warehouse/<schema>.db/<table>/`: a Delta table (the ad-click
+  stream's, a folder with `_delta_log/`) at its newest committed version, through delta-rs
+  (`delta.py`); any other table (dbt's marts) as Parquet files in Hive-style partition folders
+  (`task_id=.../`, `action_date=.../`).
 - `ThriftWarehouse` asks a Spark Thrift Server (the `thrift` target of profiles.yml, from the same
   variables: ECOM_THRIFT_HOST/PORT/USER/AUTH/KERBEROS_SERVICE_NAME/USE_SSL and
   DBT_ENV_SECRET_ECOM_THRIFT_PASSWORD), e.g. a cluster's.
 
-`ECOM_DASHBOARD_SOURCE` (`parquet` | `thrift`) chooses; unset, it follows `ECOM_TARGET`. Both
-sources return frames with the same types: days as `datetime.date`, times as pandas timestamps.
+`ECOM_DASHBOARD_SOURCE` (`files` | `thrift`; `parquet` is the old name of `files`) chooses; unset,
+it follows `ECOM_TARGET`. Both sources return frames with the same types: days as
+`datetime.date`, times as pandas timestamps without a time zone (UTC, the warehouse's zone).
 """
 
 from __future__ import annotations
@@ -27,18 +29,22 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+import deltalake
 import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
+from deltalake.exceptions import DeltaError, DeltaProtocolError, TableNotFoundError
 
+from ecom_analytics.dashboard import delta
 from ecom_analytics.dashboard.contract import DATE_COLUMNS, TIMESTAMP_COLUMNS
 from ecom_analytics.spark_session import DEFAULT_WAREHOUSE_DIR
 
-SOURCES = ("parquet", "thrift")
+SOURCES = ("files", "thrift")
+SOURCE_ALIASES = {"parquet": "files"}
+"""Former names of sources, still accepted: `parquet` named `files` before the stream's Delta
+tables."""
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _REWRITE_RETRIES = 3
-VERSIONS_DIR = "_versions"
-_VERSION = re.compile(r"batch_id=(\d+)")
 _T = TypeVar("_T")
 
 
@@ -72,12 +78,15 @@ class Warehouse(Protocol):
 
 
 def normalise(frame: pd.DataFrame) -> pd.DataFrame:
-    """Days as `datetime.date` and times as pandas timestamps, whatever the source gave."""
+    """Days as `datetime.date` and times as pandas timestamps in UTC without a time zone (as
+    Spark's session shows them), whatever the source gave."""
     for column in frame.columns:
         if column in DATE_COLUMNS:
             frame[column] = pd.to_datetime(frame[column]).dt.date
         elif column in TIMESTAMP_COLUMNS:
-            frame[column] = pd.to_datetime(frame[column])
+            frame[column] = pd.to_datetime(frame[column], utc=True).dt.tz_localize(None)
+        elif isinstance(frame[column].dtype, pd.DatetimeTZDtype):
+            frame[column] = frame[column].dt.tz_convert(None)
     return frame
 
 
@@ -93,15 +102,16 @@ def _check_identifier(*names: str) -> None:
 
 
 @dataclass(frozen=True)
-class ParquetWarehouse:
-    """The tables' parquet files under `root/<schema>.db/<table>/`."""
+class FileWarehouse:
+    """The tables' files under `root/<schema>.db/<table>/`: Delta tables through their log, the
+    others as Parquet folders."""
 
     root: Path
     schema: str
 
     @property
     def label(self) -> str:
-        return f"parquet files in {self.root / self.schema_dir}"
+        return f"table files in {self.root / self.schema_dir}"
 
     @property
     def schema_dir(self) -> str:
@@ -117,9 +127,14 @@ class ParquetWarehouse:
 
     def read(self, table: str, **equals: object) -> pd.DataFrame:
         path = self.table_dir(table)
+        _check_identifier(*equals)
+        if delta.is_delta_table(path):
+            rows = self._read_delta(table, path, lambda: delta.read(path, equals).to_pandas())
+            return normalise(rows)
 
         def attempt() -> pd.DataFrame:
-            dataset, keys = self._dataset(path)
+            keys = partition_keys(path)
+            dataset = ds.dataset(path, format="parquet", partitioning=_string_keys(keys))
             if not dataset.files:
                 return pd.DataFrame()
             condition = None
@@ -132,22 +147,37 @@ class ParquetWarehouse:
 
     def distinct(self, table: str, column: str) -> list[Any]:
         path = self.table_dir(table)
-        if column in partition_keys(path):
+        if delta.is_delta_table(path):
+            values = self._read_delta(table, path, lambda: delta.distinct(path, column).to_pandas())
+        elif column in partition_keys(path):
             # one folder per value: no need to open a file
-            values = pd.Series(partition_values(path, column), name=column, dtype=object)
+            values = pd.Series(partition_values(path, column), dtype=object)
         else:
             frame = self.read(table)
             values = frame[column] if column in frame else pd.Series(dtype=object)
-        values = normalise(values.dropna().drop_duplicates().to_frame(name=column))[column]
-        return sorted(values.tolist())
+        values = values.dropna().drop_duplicates()
+        return sorted(normalise(values.to_frame(name=column))[column].tolist())
 
-    @staticmethod
-    def _dataset(path: Path) -> tuple[ds.Dataset, list[str]]:
-        versions = path / VERSIONS_DIR
-        if versions.is_dir():
-            return _snapshot_dataset(versions)
-        keys = partition_keys(path)
-        return ds.dataset(path, format="parquet", partitioning=_string_keys(keys)), keys
+    def _read_delta(self, table: str, path: Path, read: Callable[[], _T]) -> _T:
+        """Run `read` on the Delta table `table`, its errors said in the warehouse's terms."""
+
+        def attempt() -> _T:
+            try:
+                return read()
+            except TableNotFoundError:
+                raise TableNotFound(
+                    f"table `{self.schema}.{table}` has no committed version yet ({path})"
+                ) from None
+            except DeltaError as error:
+                if isinstance(error, DeltaProtocolError) or "not supported" in str(error):
+                    raise WarehouseUnavailable(
+                        f"`{table}` uses a Delta Lake feature that deltalake "
+                        f"{deltalake.__version__} cannot read ({_first_line(error)}): read it "
+                        "through a Spark Thrift Server (ECOM_DASHBOARD_SOURCE=thrift)"
+                    ) from error
+                raise
+
+        return _retry_rewrites(table, attempt)
 
 
 def _string_keys(keys: list[str]) -> ds.Partitioning:
@@ -156,41 +186,8 @@ def _string_keys(keys: list[str]) -> ds.Partitioning:
     return ds.partitioning(pa.schema([(key, pa.string()) for key in keys]), flavor="hive")
 
 
-def newest_versions(folder: Path) -> list[Path]:
-    """The newest `batch_id=<n>` folder of each partition folder under a `_versions` folder.
-
-    The streaming job writes every micro-batch's state of a partition (or of an unpartitioned
-    table) as a new version, moved into place whole, then points the metastore at it. The
-    newest version is therefore complete, and it is what the metastore shows, or will show
-    once the batch is published: a replayed batch rewrites the same rows.
-    """
-    folders = [entry for entry in _visible(folder.iterdir()) if entry.is_dir()]
-    found = {int(match.group(1)): sub for sub in folders if (match := _VERSION.fullmatch(sub.name))}
-    if found:
-        return [found[max(found)]]
-    return [newest for sub in folders if "=" in sub.name for newest in newest_versions(sub)]
-
-
-def _snapshot_dataset(versions: Path) -> tuple[ds.Dataset, list[str]]:
-    """The newest version of each partition of a snapshot table, its partition keys."""
-    folders = newest_versions(versions)
-    if not folders:  # created, no batch published yet
-        return ds.dataset([], format="parquet"), []
-    keys = [part.split("=", 1)[0] for part in folders[0].relative_to(versions).parts[:-1]]
-    files = [
-        str(file) for folder in folders for file in _visible(folder.rglob("*")) if file.is_file()
-    ]
-    dataset = ds.dataset(
-        files,
-        format="parquet",
-        partitioning=_string_keys(keys),
-        partition_base_dir=str(versions),
-    )
-    return dataset, keys
-
-
 def _visible(entries: Iterable[Path]) -> Iterator[Path]:
-    """Entries Spark and pyarrow consider data: not `_SUCCESS`, `.crc` files or staging dirs."""
+    """Entries Spark and pyarrow consider data: not `_SUCCESS`, `.crc` files, `_temporary`."""
     return (entry for entry in entries if not entry.name.startswith(("_", ".")))
 
 
@@ -228,12 +225,13 @@ def _unescape(value: str) -> str:
 
 
 def _retry_rewrites(table: str, read: Callable[[], _T]) -> _T:
-    """Run `read`, again when a writer replaced files under it (dbt's insert_overwrite, a batch)."""
+    """Run `read`, again when a writer replaced files under it (dbt's insert_overwrite, a
+    vacuum of a Delta table)."""
     failure: Exception | None = None
     for attempt in range(1, _REWRITE_RETRIES + 1):
         try:
             return read()
-        except (OSError, pa.ArrowInvalid) as error:
+        except (OSError, pa.ArrowInvalid, DeltaError) as error:
             failure = error
             if attempt < _REWRITE_RETRIES:
                 time.sleep(0.2 * attempt)
@@ -326,7 +324,7 @@ class ThriftWarehouse:
             raise WarehouseUnavailable(
                 f"cannot reach the Spark Thrift Server at {self.host}:{self.port} "
                 f"({_first_line(error)}): start it, or check ECOM_THRIFT_HOST/ECOM_THRIFT_PORT, "
-                "or read the local warehouse with ECOM_DASHBOARD_SOURCE=parquet"
+                "or read the local warehouse with ECOM_DASHBOARD_SOURCE=files"
             ) from error
         try:
             cursor = connection.cursor()
@@ -344,9 +342,11 @@ def _first_line(error: BaseException | None) -> str:
 
 
 def source_name(env: Mapping[str, str] = os.environ) -> str:
-    """`ECOM_DASHBOARD_SOURCE`, or `thrift` when dbt's target is `thrift`, else `parquet`."""
-    default = "thrift" if env.get("ECOM_TARGET") == "thrift" else "parquet"
+    """`ECOM_DASHBOARD_SOURCE` (a former name as today's), or `thrift` when dbt's target is
+    `thrift`, else `files`."""
+    default = "thrift" if env.get("ECOM_TARGET") == "thrift" else "files"
     name = (env.get("ECOM_DASHBOARD_SOURCE") or default).strip().lower()
+    name = SOURCE_ALIASES.get(name, name)
     if name not in SOURCES:
         raise WarehouseError(
             f"ECOM_DASHBOARD_SOURCE={name!r} is not a source; use one of {', '.join(SOURCES)}"
@@ -372,4 +372,4 @@ def from_environment(env: Mapping[str, str] = os.environ) -> Warehouse:
             use_ssl=env.get("ECOM_THRIFT_USE_SSL", "false").lower() in ("true", "1", "yes"),
         )
     root = Path(env.get("ECOM_WAREHOUSE_DIR", DEFAULT_WAREHOUSE_DIR)) / "warehouse"
-    return ParquetWarehouse(root=root.resolve(), schema=schema)
+    return FileWarehouse(root=root.resolve(), schema=schema)

@@ -10,8 +10,9 @@ Two warehouses feed them:
   every dataframe must show rows, and no error box may appear. A screenshot per page goes to
   artifacts/screenshots/ (CI keeps it).
 - crafted rows (tests/dashboard_tables.py) where exact values prove something: both sources read
-  every table exactly, the task picker switches every number (two tasks), and the live page
-  shows a new blacklist entry without being reloaded.
+  every table exactly (the stream's as Delta tables after a MERGE with deletion vectors), the
+  task picker switches every number (two tasks), and the live page shows a new blacklist entry
+  without being reloaded.
 """
 
 from __future__ import annotations
@@ -30,11 +31,13 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 import pytest
+from deltalake import DeltaTable
 
 from ecom_analytics.dashboard.contract import AD_TABLES, DAILY_TABLES, TASK_TABLES
 from ecom_analytics.dashboard.views.ads import TREND_ADS, WATCH_LIST
-from ecom_analytics.dashboard.warehouse import ParquetWarehouse, ThriftWarehouse, Warehouse
+from ecom_analytics.dashboard.warehouse import FileWarehouse, ThriftWarehouse, Warehouse
 from tests.dashboard_tables import write_tables
 from tests.project_build import ProjectBuild
 
@@ -101,9 +104,13 @@ def assert_reads_every_table(source: Warehouse, crafted: dict[str, pd.DataFrame]
     assert len(area) == (crafted["area_top3_products"]["action_date"] == day).sum() > 0
 
 
-def test_parquet_source_reads_every_table_spark_wrote(crafted: dict[str, pd.DataFrame]) -> None:
+def test_file_source_reads_every_table_spark_wrote(crafted: dict[str, pd.DataFrame]) -> None:
     root = Path(os.environ["ECOM_WAREHOUSE_DIR"]) / "warehouse"
-    assert_reads_every_table(ParquetWarehouse(root=root, schema=SCHEMA), crafted)
+    for name in AD_TABLES:  # what the crafted stream tables hold besides their rows
+        table = DeltaTable(root / f"{SCHEMA}.db" / name)
+        assert table.version() == 2, name  # created, appended to, merged into
+        assert pa.table(table.deletion_vectors()).num_rows > 0, name
+    assert_reads_every_table(FileWarehouse(root=root, schema=SCHEMA), crafted)
 
 
 @contextmanager
@@ -147,7 +154,7 @@ def dashboard(schema: str, log_path: Path) -> Iterator[str]:
     """`ecom dashboard` on a free loopback port reading `schema`; yields its URL, then stops it."""
     port = free_port()
     log = log_path.open("w")
-    env = {**os.environ, "ECOM_SCHEMA": schema, "ECOM_DASHBOARD_SOURCE": "parquet"}
+    env = {**os.environ, "ECOM_SCHEMA": schema, "ECOM_DASHBOARD_SOURCE": "files"}
     command = [str(Path(sys.executable).with_name("ecom")), "dashboard", "--port", str(port)]
     process = subprocess.Popen(
         [*command, "--refresh", str(REFRESH_SECONDS)],
@@ -302,7 +309,7 @@ def test_session_lengths_page(page: Any, app_url: str, built: dict[str, pd.DataF
     visit = distribution[distribution["dimension"] == "visit_length"]
     assert visit["sessions"].sum() > 100
     assert metric(page, "Matching sessions") == f"{visit['sessions'].sum():,}"
-    assert "Reading parquet files in" in page.locator('[data-testid="stSidebar"]').inner_text()
+    assert "Reading table files in" in page.locator('[data-testid="stSidebar"]').inner_text()
 
 
 def test_session_extract_page(page: Any, app_url: str, built: dict[str, pd.DataFrame]) -> None:
