@@ -7,7 +7,8 @@ changes nothing a previous attempt committed, and completes what it did not. Dat
 pass it as writer options (`txnAppId`, `txnVersion`), MERGEs take it from the session
 (`spark.databricks.delta.write.txnAppId` / `txnVersion`, set for the batch and not reset
 between its writes). Each commit's `userMetadata` names the batch, so `describe history`
-shows which batch wrote what.
+shows which batch wrote what. (Delta's own compactions, `delta.autoOptimize.autoCompact`, add
+commits that change no data and carry no transaction id.)
 """
 
 from __future__ import annotations
