@@ -23,6 +23,7 @@ COMMANDS = (
     "ecom_analytics.demo",
     "ecom_analytics.thrift_server.command",
     "ecom_analytics.kafka_broker.command",
+    "ecom_analytics.metastore.command",
     "streaming.command",
     "streaming.producer",
     "streaming.bench",
