@@ -86,7 +86,9 @@ public final class MetastoreServer {
                 System.out.println("Hive metastore service stopped.");
             }
         });
-        System.out.println("Hive metastore service listening on " + address + ":" + port);
+        System.out.println("Hive metastore service listening on " + address + ":" + port
+            + ", database " + conf.getVar(HiveConf.ConfVars.METASTORECONNECTURLKEY)
+            + ", warehouse " + conf.getVar(HiveConf.ConfVars.METASTOREWAREHOUSE));
         server.serve();
     }
 
