@@ -63,16 +63,16 @@ def unavailable(reason: str) -> None:
 
 
 def postgres_bin_dir() -> Path | None:
-    """The folder of `initdb` and `pg_ctl`: on PATH, else Debian's newest
-    /usr/lib/postgresql/<version>/bin."""
-    found = shutil.which("pg_ctl")
-    if found and shutil.which("initdb"):
-        return Path(found).parent
+    """The folder of the server's tools (`initdb`, `pg_ctl`, `psql`): Debian's newest
+    /usr/lib/postgresql/<version>/bin, else the folder `pg_ctl` on PATH links to."""
     versions = sorted(
         Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"),
         key=lambda path: int(path.parent.parent.name) if path.parent.parent.name.isdigit() else 0,
     )
-    return versions[-1].parent if versions else None
+    if versions:
+        return versions[-1].parent
+    found = shutil.which("pg_ctl")
+    return Path(found).resolve().parent if found else None
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,7 @@ def postgres_cluster() -> Iterator[PostgresCluster]:
     """A PostgreSQL cluster on a free loopback port with the metastore's database and user;
     stopped and removed at the end."""
     bin_dir = postgres_bin_dir()
-    if bin_dir is None or not (bin_dir / "initdb").exists():
+    if bin_dir is None or not all((bin_dir / tool).exists() for tool in ("initdb", "psql")):
         unavailable("PostgreSQL server binaries not found: apt-get install -y postgresql")
     assert bin_dir is not None
     runner: tuple[str, ...] = ()
