@@ -9,6 +9,7 @@ answers are a list of strings or a MetaException, read with the `thrift` package
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -24,6 +25,8 @@ def _protocol(host: str, port: int, timeout: float) -> Iterator[Any]:
     from thrift.transport.TSocket import TSocket
     from thrift.transport.TTransport import TBufferedTransport
 
+    # TSocket logs every refused connection; the callers report one line of their own instead
+    logging.getLogger("thrift.transport.TSocket").setLevel(logging.CRITICAL)
     socket = TSocket(host, port)
     socket.setTimeout(int(timeout * 1000))
     transport = TBufferedTransport(socket)
