@@ -34,9 +34,6 @@ def pytest_configure(config: pytest.Config) -> None:
     # Small data: few shuffle partitions, modest heap.
     os.environ.setdefault("ECOM_SHUFFLE_PARTITIONS", "4")
     os.environ.setdefault("ECOM_DRIVER_MEMORY", "3g")
-    # One dbt thread: concurrent catalog lookups on the embedded Derby metastore once made a
-    # persistent view look missing (TABLE_OR_VIEW_NOT_FOUND) in CI; README, Settings (ECOM_THREADS).
-    os.environ.setdefault("ECOM_THREADS", "1")
     os.chdir(ROOT)
 
 
