@@ -3,7 +3,8 @@
 A command module provides `NAME`, `HELP` (one line for `ecom --help`), `DESCRIPTION` (for
 `ecom NAME --help`), `add_arguments(parser)` and `run(args) -> int`, so adding a subcommand is one
 line in `COMMANDS`. Bad input a user can fix is reported as one line on stderr with exit status
-2, never as a traceback: argparse errors, and `CommandError` raised by a command.
+2, never as a traceback: argparse errors, and `CommandError` raised by a command (or a
+warehouse whose metastore cannot be opened now, `WarehouseUnavailable`).
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from collections.abc import Sequence
 from typing import NoReturn, Protocol, cast
 
 from ecom_analytics.jvm_packages import PackagesError
+from ecom_analytics.warehouse_lock import WarehouseUnavailable
 
 COMMANDS = (
     "ecom_analytics.generator.command",
     "ecom_analytics.demo",
     "ecom_analytics.thrift_server.command",
     "ecom_analytics.kafka_broker.command",
+    "ecom_analytics.metastore.command",
     "streaming.command",
     "streaming.producer",
     "streaming.bench",
@@ -82,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exit_.code or 0)
     try:
         return int(args.run(args))
-    except (CommandError, PackagesError) as error:
+    except (CommandError, PackagesError, WarehouseUnavailable) as error:
         print(f"ecom {args.command}: error: {error}", file=sys.stderr)
         return USAGE_ERROR
     except KeyboardInterrupt:

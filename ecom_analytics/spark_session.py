@@ -2,10 +2,11 @@
 
 The streaming job, the dashboards, the benchmark baseline and the tests open the warehouse with
 the very settings `profiles.yml` gives dbt's `local` target (a test keeps the two identical), so
-any of them sees every table dbt wrote. SPEC 5: the Derby metastore lives at
-`$ECOM_WAREHOUSE_DIR/metastore_db` and the table data under `$ECOM_WAREHOUSE_DIR/warehouse`.
-Derby allows one JVM at a time on a metastore: do not run two of these programs at once on the
-same warehouse (the Thrift server of `ecom thrift` is the way to share one).
+any of them sees every table dbt wrote. SPEC 5: the table data lives under
+`$ECOM_WAREHOUSE_DIR/warehouse`, and the metastore is the shared service `$ECOM_METASTORE_URI`
+names (`ecom metastore start`), else the embedded Derby metastore at
+`$ECOM_WAREHOUSE_DIR/metastore_db`, which admits one program at a time: a second one stops
+before its JVM starts, saying so (`ecom_analytics.warehouse_lock`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import os
 from typing import TYPE_CHECKING
 
 from ecom_analytics import jvm_packages
+from ecom_analytics.warehouse_lock import check as check_metastore
+from ecom_analytics.warehouse_lock import metastore_uri
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -34,6 +37,18 @@ def warehouse_dir() -> str:
     return os.environ.get("ECOM_WAREHOUSE_DIR", DEFAULT_WAREHOUSE_DIR)
 
 
+METASTORE_KEYS = ("spark.hadoop.hive.metastore.uris", "spark.hadoop.javax.jdo.option.ConnectionURL")
+
+
+def metastore_conf(uri: str | None, warehouse: str) -> dict[str, str]:
+    """The metastore setting: the service at `uri`, else the embedded Derby metastore of the
+    warehouse rooted at `warehouse` (Hive ignores the JDBC URL when a service is named, so only
+    one of the two is set)."""
+    if uri:
+        return {METASTORE_KEYS[0]: uri}
+    return {METASTORE_KEYS[1]: f"jdbc:derby:;databaseName={warehouse}/metastore_db;create=true"}
+
+
 def local_spark_conf(
     app_name: str = "ecom_analytics",
     warehouse: str | None = None,
@@ -42,10 +57,12 @@ def local_spark_conf(
 ) -> dict[str, str]:
     """Spark settings of the `local` target, as profiles.yml renders them from the environment.
 
-    `warehouse` replaces `$ECOM_WAREHOUSE_DIR` as the root of the metastore, the table data and
-    the Derby log (the Thrift server of `ecom thrift` keeps its own there). `batch_jit=False`
-    leaves out BATCH_JIT_OPTIONS, for a long-running job that compiles its code once.
-    `log_file`: Spark's log goes there instead of the terminal (conf/log4j2-file.properties).
+    The metastore is the service of `$ECOM_METASTORE_URI` when set, else the embedded Derby
+    metastore of the warehouse. `warehouse` replaces `$ECOM_WAREHOUSE_DIR` as the root of the
+    metastore, the table data and the Derby log (the Thrift server of `ecom thrift` keeps its
+    own there). `batch_jit=False` leaves out BATCH_JIT_OPTIONS, for a long-running job that
+    compiles its code once. `log_file`: Spark's log goes there instead of the terminal
+    (conf/log4j2-file.properties).
     """
     warehouse = warehouse or warehouse_dir()
     env = os.environ.get
@@ -54,9 +71,7 @@ def local_spark_conf(
         "spark.app.name": app_name,
         "spark.driver.memory": env("ECOM_DRIVER_MEMORY", "4g"),
         "spark.sql.warehouse.dir": f"{warehouse}/warehouse",
-        "spark.hadoop.javax.jdo.option.ConnectionURL": (
-            f"jdbc:derby:;databaseName={warehouse}/metastore_db;create=true"
-        ),
+        **metastore_conf(metastore_uri(), warehouse),
         "spark.driver.extraJavaOptions": (
             "-XX:+UseParallelGC"
             + (f" {BATCH_JIT_OPTIONS}" if batch_jit else "")
@@ -94,7 +109,8 @@ def local_spark(
 ) -> SparkSession:
     """The embedded SparkSession on `$ECOM_WAREHOUSE_DIR`, with Hive metastore support (and the
     archive of Spark's classes of `ecom jvm-archive`, when this machine has one); `batch_jit`
-    and `log_file` as for `local_spark_conf`."""
+    and `log_file` as for `local_spark_conf`. WarehouseUnavailable, before any JVM starts, when
+    another program holds the embedded metastore or the metastore service does not answer."""
     from dbt.adapters.sparkoss.class_archive import with_class_archive
     from dbt.adapters.sparkoss.session import expand_local_jars, silence_query_context_logs
     from pyspark.sql import SparkSession
@@ -111,6 +127,7 @@ def local_spark(
             }
         )
     )
+    check_metastore(conf)
     for key, value in conf.items():
         builder = builder.config(key, value)
     return builder.getOrCreate()

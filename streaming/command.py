@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ecom_analytics.cli import CommandError
 from ecom_analytics.kafka_broker.settings import DEFAULT_TOPIC, default_bootstrap_servers
-from ecom_analytics.warehouse_lock import WarehouseLockedError
+from ecom_analytics.warehouse_lock import WarehouseUnavailable
 from streaming.checks import StreamSetupError
 from streaming.options import (
     DEFAULT_MAX_AGE,
@@ -299,7 +299,7 @@ def run(args: argparse.Namespace) -> int:
             reset(spark, options)
             print(f"ad-stream: dropped the streaming tables of {options.schema} and the checkpoint")
         metrics = run_stream(spark, options, timeout_seconds=args.timeout)
-    except (WarehouseLockedError, StreamSetupError, TableMismatchError, SourceError) as error:
+    except (WarehouseUnavailable, StreamSetupError, TableMismatchError, SourceError) as error:
         raise CommandError(str(error)) from None
     except StreamingQueryException as error:
         trace = _keep_trace(options, f"{error.desc}\n{error.stackTrace}")

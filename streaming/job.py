@@ -57,8 +57,8 @@ def local_stream_conf() -> dict[str, str]:
 def open_spark(options: StreamOptions, app_name: str = "ecom_analytics-ad_stream") -> SparkSession:
     """The embedded Spark of the warehouse with `local_stream_conf` (or, under spark-submit, the
     submitted application, which brings Delta Lake and the Kafka connector with its --packages
-    or --jars), with STREAM_CONF. WarehouseLockedError when another program holds the embedded
-    warehouse."""
+    or --jars), with STREAM_CONF. WarehouseUnavailable, before the JVM starts, when another
+    program holds the embedded warehouse or the metastore service does not answer."""
     if os.environ.get("PYSPARK_GATEWAY_PORT"):  # started by spark-submit: use its settings
         from pyspark.sql import SparkSession
 
@@ -66,9 +66,8 @@ def open_spark(options: StreamOptions, app_name: str = "ecom_analytics-ad_stream
         for key, value in STREAM_CONF.items():
             builder = builder.config(key, value)
         return builder.getOrCreate()
-    from ecom_analytics import spark_session, warehouse_lock
+    from ecom_analytics import spark_session
 
-    warehouse_lock.check_free(spark_session.warehouse_dir())
     # a long-running job compiles its code once: the batch JIT settings cost it about 3%
     return spark_session.local_spark(
         app_name,

@@ -9,10 +9,13 @@ count the rest, then blacklist users whose count on one ad in one day exceeds th
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 MAX_LINE_BYTES = 1_000
 MAX_TIMESTAMP_MS = 253_402_300_799_999
@@ -141,3 +144,28 @@ def replay(batches: list[list[str]], threshold: int = 100) -> Replay:
     for lines in batches:
         result.add_batch(lines)
     return result
+
+
+def checkpoint_batches(checkpoint: Path) -> list[list[str]]:
+    """The lines of each committed micro-batch of a stream on log files, in order, as the
+    checkpoint records them: the file source's log names each batch's files (`sources/0`, in
+    plain and compacted entries), `commits` the batches that completed."""
+    committed = {
+        int(path.name) for path in (checkpoint / "commits").iterdir() if path.name.isdigit()
+    }
+    files: dict[int, set[str]] = defaultdict(set)
+    for log in (checkpoint / "sources" / "0").iterdir():
+        if log.name.startswith("."):
+            continue
+        for entry in log.read_text().splitlines()[1:]:  # after the version line
+            record = json.loads(entry)
+            files[record["batchId"]].add(unquote(urlsplit(record["path"]).path))
+    assert sorted(committed) == list(range(len(committed))), sorted(committed)
+    batches = []
+    for batch_id in sorted(committed):
+        lines: list[str] = []
+        for path in sorted(files[batch_id]):
+            text = Path(path).read_text(encoding="utf-8")
+            lines.extend(text.split("\n")[:-1])
+        batches.append(lines)
+    return batches

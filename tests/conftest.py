@@ -20,19 +20,20 @@ from tests.project_build import ProjectBuild, build_project
 
 ROOT = Path(__file__).resolve().parents[1]
 _SESSION_DIR: Path | None = None
-pytest_plugins = ["tests.kafka_broker"]  # the `kafka_broker` fixture
+# the `kafka_broker` fixture; the metastore fixtures (`locked_database`, PostgreSQL, the service)
+pytest_plugins = ["tests.kafka_broker", "tests.metastore_service"]
 
 
 def pytest_configure(config: pytest.Config) -> None:
     global _SESSION_DIR
     _SESSION_DIR = Path(tempfile.mkdtemp(prefix="ecom-tests-"))
     os.environ["ECOM_WAREHOUSE_DIR"] = str(_SESSION_DIR / "warehouse")
+    # The session's JVM uses the warehouse's embedded metastore; tests that use a metastore
+    # service (tests/metastore_service.py) say so for the programs they start.
+    os.environ.pop("ECOM_METASTORE_URI", None)
     # Small data: few shuffle partitions, modest heap.
     os.environ.setdefault("ECOM_SHUFFLE_PARTITIONS", "4")
     os.environ.setdefault("ECOM_DRIVER_MEMORY", "3g")
-    # One dbt thread: concurrent catalog lookups on the embedded Derby metastore once made a
-    # persistent view look missing (TABLE_OR_VIEW_NOT_FOUND) in CI; README, Settings (ECOM_THREADS).
-    os.environ.setdefault("ECOM_THREADS", "1")
     os.chdir(ROOT)
 
 

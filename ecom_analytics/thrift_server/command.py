@@ -6,15 +6,19 @@ Thrift and Python models over Spark Connect on one server, one metastore. No Spa
 
 Both ports listen on 127.0.0.1 unless --bind-address (or ECOM_THRIFT_BIND_ADDRESS) says
 otherwise. The server keeps its Derby metastore, table data, log and PID file in its own folder,
-by default $ECOM_WAREHOUSE_DIR/thrift (relative paths are taken from the project root). Its Spark
-settings are the `local` target's (ECOM_DRIVER_MEMORY, ECOM_SHUFFLE_PARTITIONS, UTC, parquet).
+by default $ECOM_WAREHOUSE_DIR/thrift (relative paths are taken from the project root). With
+ECOM_METASTORE_URI (`ecom metastore start`), it uses that metastore service and the warehouse's
+tables ($ECOM_WAREHOUSE_DIR/warehouse) instead, so the `thrift` target sees the same tables as
+every other program on the warehouse. Its Spark settings are the `local` target's
+(ECOM_DRIVER_MEMORY, ECOM_SHUFFLE_PARTITIONS, UTC, parquet).
 
   start    start in the background, wait until both protocols answer (log's last lines if not)
   stop     stop this folder's server and its child processes (nothing else)
   status   running or not, whether each protocol answers, where it listens (exit 3: not running)
 
 environment: ECOM_THRIFT_PORT (10000), ECOM_SPARK_CONNECT_PORT (15002), ECOM_THRIFT_BIND_ADDRESS
-(127.0.0.1), ECOM_THRIFT_DIR ($ECOM_WAREHOUSE_DIR/thrift); options override them.
+(127.0.0.1), ECOM_THRIFT_DIR ($ECOM_WAREHOUSE_DIR/thrift), ECOM_METASTORE_URI (unset: the
+server's own metastore); options override them.
 """
 
 from __future__ import annotations

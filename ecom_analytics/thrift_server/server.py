@@ -2,7 +2,8 @@
 
 The folder (`ServerSettings.state_dir`) holds everything of one server: its Derby metastore,
 its table data, its log, its PID file and a JSON note of the addresses it was started with
-(`ecom_analytics.services`).
+(`ecom_analytics.services`). With `ECOM_METASTORE_URI`, the metastore is that service and the
+tables are the shared warehouse's; the folder keeps the rest.
 """
 
 from __future__ import annotations
@@ -33,8 +34,11 @@ from ecom_analytics.thrift_server.settings import (
     ServerSettings,
     is_server_command,
     server_environment,
+    spark_conf,
     submit_command,
 )
+from ecom_analytics.warehouse_lock import WarehouseUnavailable
+from ecom_analytics.warehouse_lock import check as check_metastore
 
 TITLE = "Spark Thrift Server"
 PROBE_TIMEOUT = 5.0
@@ -47,8 +51,15 @@ def service(settings: ServerSettings) -> Service:
         command="ecom thrift",
         files=settings.files,
         is_ours=lambda args: is_server_command(args, settings),
-        contents="metastore_db/, warehouse/",
+        contents=_contents(settings),
     )
+
+
+def _contents(settings: ServerSettings) -> str:
+    """What the server's folder holds."""
+    if settings.metastore_uri is None:
+        return "metastore_db/, warehouse/"
+    return f"hive/; tables in {settings.warehouse_dir} through {settings.metastore_uri}"
 
 
 def running_pid(settings: ServerSettings) -> int | None:
@@ -65,6 +76,8 @@ def recorded_settings(settings: ServerSettings) -> ServerSettings:
         thrift_port=int(note.get("thrift_port", settings.thrift_port)),
         connect_port=int(note.get("connect_port", settings.connect_port)),
         hiveconf={"hive.server2.use.SSL": "true"} if note.get("thrift_ssl") else {},
+        metastore_uri=settings.metastore_uri,
+        shared_warehouse=settings.shared_warehouse,
     )
 
 
@@ -112,6 +125,10 @@ def start(settings: ServerSettings, timeout: float, report: Say = say) -> int:
                  f"--connect-port or {ENV_CONNECT_PORT}"),
         ]
     )  # fmt: skip
+    try:
+        check_metastore(spark_conf(settings))
+    except WarehouseUnavailable as problem:
+        raise ServiceError(str(problem).rstrip(".")) from None
     # Hive lists its scratch folder when a session closes, and complains when it is missing
     (settings.hive_dir / "scratch").mkdir(parents=True, exist_ok=True)
 
@@ -150,7 +167,7 @@ def start(settings: ServerSettings, timeout: float, report: Say = say) -> int:
         f"{TITLE} ready in {time.monotonic() - started:.0f} s (pid {process.pid}).\n"
         f"  {labelled('thrift', settings.thrift_address)} {answers['thrift'].describe()}\n"
         f"  {labelled('connect', settings.connect_url)} {answers['connect'].describe()}\n"
-        f"  {labelled('folder', str(settings.state_dir))} (metastore_db/, warehouse/)\n"
+        f"  {labelled('folder', str(settings.state_dir))} ({_contents(settings)})\n"
         "Build on it with `.venv/bin/dbt build --target thrift`"
         + _env_hint(settings)
         + "; stop it with `ecom thrift stop`."

@@ -3,7 +3,10 @@
 The server is one Spark application serving two protocols: the HiveServer2 Thrift protocol (SQL
 models, BI tools) and Spark Connect (Python models of the `thrift` target). Its Spark settings
 are those of the `local` target (`spark_session.local_spark_conf`), with the metastore, table
-data and Derby log in a folder of its own. Both ports bind to loopback unless asked otherwise.
+data and Derby log in a folder of its own; or, when `ECOM_METASTORE_URI` names a metastore
+service, that service and the warehouse's tables (`$ECOM_WAREHOUSE_DIR/warehouse`), so the
+`thrift` target sees the same tables as every other program. Both ports bind to loopback unless
+asked otherwise.
 """
 
 from __future__ import annotations
@@ -22,7 +25,13 @@ from ecom_analytics.services.settings import (
     port_setting,
     resolve_state_dir,
 )
-from ecom_analytics.spark_session import local_spark_conf
+from ecom_analytics.spark_session import (
+    DEFAULT_WAREHOUSE_DIR,
+    METASTORE_KEYS,
+    local_spark_conf,
+    metastore_conf,
+)
+from ecom_analytics.warehouse_lock import metastore_uri
 
 THRIFT_SERVER_CLASS = "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"
 CONNECT_PLUGIN = "org.apache.spark.sql.connect.SparkConnectPlugin"
@@ -47,7 +56,9 @@ _OVERRIDING_ENV = (
 
 @dataclass(frozen=True)
 class ServerSettings:
-    """Where the server keeps its files and where it listens."""
+    """Where the server keeps its files and where it listens; with `metastore_uri` (from
+    `ECOM_METASTORE_URI`), the metastore service it uses and the warehouse whose tables it
+    serves, `shared_warehouse` (without: its own metastore and tables in its folder)."""
 
     state_dir: Path
     bind_address: str = LOOPBACK
@@ -56,6 +67,8 @@ class ServerSettings:
     driver_memory: str | None = None
     extra_conf: Mapping[str, str] = field(default_factory=dict)
     hiveconf: Mapping[str, str] = field(default_factory=dict)
+    metastore_uri: str | None = None
+    shared_warehouse: Path | None = None
 
     @property
     def files(self) -> StateFiles:
@@ -75,8 +88,13 @@ class ServerSettings:
         return self.files.log_file
 
     @property
+    def warehouse_root(self) -> Path:
+        """Where its table data (`warehouse/`) and, without a shared one, its metastore live."""
+        return self.shared_warehouse or self.state_dir
+
+    @property
     def warehouse_dir(self) -> Path:
-        return self.state_dir / "warehouse"
+        return self.warehouse_root / "warehouse"
 
     @property
     def hive_dir(self) -> Path:
@@ -126,6 +144,12 @@ def settings_from(
         driver_memory=driver_memory,
         extra_conf=parse_assignments(extra_conf, "--conf"),
         hiveconf=parse_assignments(hiveconf, "--hiveconf"),
+        metastore_uri=metastore_uri(env),
+        shared_warehouse=(
+            project_root / (env.get("ECOM_WAREHOUSE_DIR") or DEFAULT_WAREHOUSE_DIR)
+        ).resolve()
+        if metastore_uri(env)
+        else None,
     )
     if settings.thrift_port == settings.connect_port:
         raise SettingsError(
@@ -140,7 +164,10 @@ def spark_conf(settings: ServerSettings) -> dict[str, str]:
     (and the archive of Spark's classes of `ecom jvm-archive`, when this machine has one)."""
     from dbt.adapters.sparkoss.class_archive import with_class_archive
 
-    conf = local_spark_conf(APP_NAME, warehouse=str(settings.state_dir))
+    conf = local_spark_conf(APP_NAME, warehouse=str(settings.warehouse_root))
+    for key in METASTORE_KEYS:
+        conf.pop(key, None)
+    conf.update(metastore_conf(settings.metastore_uri, str(settings.warehouse_root)))
     # Delta and the Kafka connector on the driver's own class path too: the server's statement
     # threads do not see the jars Spark adds at run time
     jars = [str(path) for path in jvm_packages.jars("spark")]
@@ -194,7 +221,12 @@ def server_environment(base: Mapping[str, str], spark_home: Path, python: str) -
     return env
 
 
+def server_marker(settings: ServerSettings) -> str:
+    """The argument that tells this folder's server from others: where Hive keeps its
+    operation logs, always in the folder (the table data may be a shared warehouse's)."""
+    return f"hive.server2.logging.operation.log.location={settings.hive_dir}/operation_logs"
+
+
 def is_server_command(command_line: Sequence[str], settings: ServerSettings) -> bool:
     """True when a process's command line is this folder's Thrift server (not a reused PID)."""
-    marker = f"spark.sql.warehouse.dir={settings.warehouse_dir}"
-    return THRIFT_SERVER_CLASS in command_line and marker in command_line
+    return THRIFT_SERVER_CLASS in command_line and server_marker(settings) in command_line

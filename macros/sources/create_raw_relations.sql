@@ -5,7 +5,9 @@
     partition folders are discovered, and new files show up without any refresh), with where
     each row came from (`source_file_path`, `source_row_index`; Parquet only). It then checks
     each dataset's columns against the source's documented columns, so a wrong folder or file
-    fails here with a message that says what is missing, not deep inside a model.
+    fails here with a message that says what is missing, not deep inside a model. An existing
+    view is replaced in one step: another dbt command on the same warehouse (through a shared
+    metastore) may be reading it right now.
 #}
 {% macro create_raw_relations() %}
     {%- if not execute -%}
@@ -43,7 +45,11 @@
         {%- set relation = api.Relation.create(
             schema=source_node.schema, identifier=source_node.identifier, type='view'
         ) -%}
-        {%- do run_query(create_path_view(relation, location, file_format)) -%}
+        {%- set existing = adapter.get_relation(
+            database=relation.database, schema=relation.schema, identifier=relation.identifier
+        ) -%}
+        {%- set replace = existing is not none and existing.is_view -%}
+        {%- do run_query(create_path_view(relation, location, file_format, replace)) -%}
         {%- do check_raw_columns(relation, source_node, location) -%}
         {{ log("Raw source " ~ relation ~ " -> " ~ location, info=False) }}
     {%- endfor -%}
@@ -78,13 +84,13 @@
 {% endmacro %}
 
 
-{% macro create_path_view(relation, location, file_format) %}
+{% macro create_path_view(relation, location, file_format, replace=false) %}
     {{ return(adapter.dispatch('create_path_view', 'ecom_analytics')(
-        relation, location, file_format
+        relation, location, file_format, replace
     )) }}
 {% endmacro %}
 
-{% macro default__create_path_view(relation, location, file_format) %}
+{% macro default__create_path_view(relation, location, file_format, replace=false) %}
     {%- do exceptions.raise_compiler_error(
         "create_path_view: reading " ~ file_format ~ " files by path is not implemented for "
         ~ adapter.type() ~ "; create " ~ relation ~ " over " ~ location ~ " yourself."
@@ -93,9 +99,15 @@
 
 {#- Spark: besides the files' columns, where each row came from (`source_file_path`,
     `source_row_index`, from Spark's hidden `_metadata` column, which a view does not pass on
-    unless it selects it): the staging models tell identical raw rows apart by it. -#}
-{% macro spark__create_path_view(relation, location, file_format) %}
+    unless it selects it): the staging models tell identical raw rows apart by it. An existing
+    view is altered: `create or replace view` drops it before creating it again, and a query
+    resolving it in between fails. -#}
+{% macro spark__create_path_view(relation, location, file_format, replace) %}
+{%- if replace %}
+    alter view {{ relation }} as
+{%- else %}
     create or replace view {{ relation }} as
+{%- endif %}
     select
         *,
         _metadata.file_path as source_file_path,

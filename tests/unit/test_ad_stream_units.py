@@ -1,11 +1,8 @@
 """The streaming module's pure parts, without a JVM: producer, table definitions, progress line,
-options, the warehouse lock test, and the `ecom stream` / `ecom produce-clicks` command lines."""
+options, and the `ecom stream` / `ecom produce-clicks` command lines."""
 
 from __future__ import annotations
 
-import fcntl
-import subprocess
-import sys
 from collections import Counter
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -13,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from ecom_analytics import warehouse_lock
 from ecom_analytics.cli import main
 from ecom_analytics.services.network import free_ports
 from streaming.batch import BatchMetrics
@@ -164,43 +160,6 @@ def test_durations_of_the_time_bounds() -> None:
             duration_ms(text)
     defaults = StreamOptions()
     assert (defaults.max_future_ms, defaults.max_age_ms) == (600_000, 14 * 86_400_000)
-
-
-def test_a_warehouse_held_by_another_process_is_named_before_spark_starts(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Derby's exclusive lock on metastore_db/dbex.lck, held by another process, is found (and
-    left alone); a free or missing metastore is free."""
-    from pyspark import SparkContext
-
-    monkeypatch.setattr(SparkContext, "_active_spark_context", None)  # no JVM of our own
-    assert warehouse_lock.holder(tmp_path) is None  # no metastore yet
-    lock = tmp_path / "metastore_db" / "dbex.lck"
-    lock.parent.mkdir()
-    lock.write_bytes(b"")
-    assert warehouse_lock.holder(tmp_path) is None
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import fcntl, sys; f = open(sys.argv[1], 'r+b'); fcntl.lockf(f, fcntl.LOCK_EX); "
-            "print('locked', flush=True); sys.stdin.read()",
-            str(lock),
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
-        assert warehouse_lock.holder(tmp_path) in (holder.pid, 0)
-        with pytest.raises(warehouse_lock.WarehouseLockedError, match="another program holds"):
-            warehouse_lock.check_free(tmp_path)
-    finally:
-        holder.communicate("")
-    assert warehouse_lock.holder(tmp_path) is None
-    with open(lock, "r+b") as handle:  # the test left no lock of its own behind
-        fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 CLOSED = free_ports(1)[0]

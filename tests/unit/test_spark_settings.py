@@ -1,4 +1,6 @@
-"""profiles.yml's `local` target and ecom_analytics.spark_session must open the same Spark."""
+"""profiles.yml's `local` target and ecom_analytics.spark_session must open the same Spark, on
+the same metastore (the warehouse's embedded one, or the service of ECOM_METASTORE_URI), and
+give the same advice when it cannot be opened."""
 
 from __future__ import annotations
 
@@ -10,11 +12,12 @@ import pytest
 import yaml
 
 from ecom_analytics.spark_session import BATCH_JIT_OPTIONS, local_spark_conf
+from ecom_analytics.warehouse_lock import advice
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def rendered_local_parameters() -> dict[str, str]:
+def render(value: object) -> str:
     def env_var(name: str, default: str | None = None) -> str:
         value = os.environ.get(name, default)
         if value is None:
@@ -22,21 +25,36 @@ def rendered_local_parameters() -> dict[str, str]:
         return value
 
     environment = jinja2.Environment(undefined=jinja2.StrictUndefined)
-    profile = yaml.safe_load((ROOT / "profiles.yml").read_text())
-    local = profile["ecom_analytics"]["outputs"]["local"]
-    return {
-        key: environment.from_string(str(value)).render(env_var=env_var)
-        for key, value in local["server_side_parameters"].items()
+    return environment.from_string(str(value)).render(env_var=env_var)
+
+
+def local_profile() -> dict:
+    return yaml.safe_load((ROOT / "profiles.yml").read_text())["ecom_analytics"]["outputs"]["local"]
+
+
+def rendered_local_parameters() -> dict[str, str]:
+    """The `local` target's Spark parameters as the adapter passes them on: a parameter
+    rendered empty (from an unset variable) is left out."""
+    rendered = {
+        key: render(value) for key, value in local_profile()["server_side_parameters"].items()
     }
+    return {key: value for key, value in rendered.items() if value != ""}
 
 
+@pytest.mark.parametrize("uri", [None, "thrift://127.0.0.1:19083"])
 @pytest.mark.parametrize("warehouse", [None, "/tmp/some-warehouse"])
-def test_profile_and_module_agree(monkeypatch: pytest.MonkeyPatch, warehouse: str | None) -> None:
+def test_profile_and_module_agree(
+    monkeypatch: pytest.MonkeyPatch, warehouse: str | None, uri: str | None
+) -> None:
     monkeypatch.setenv("ECOM_JARS_DIR", "/opt/ecom-jars")
     if warehouse is None:
         monkeypatch.delenv("ECOM_WAREHOUSE_DIR", raising=False)
     else:
         monkeypatch.setenv("ECOM_WAREHOUSE_DIR", warehouse)
+    if uri is None:
+        monkeypatch.delenv("ECOM_METASTORE_URI", raising=False)
+    else:
+        monkeypatch.setenv("ECOM_METASTORE_URI", uri)
     profile = rendered_local_parameters()
     module = local_spark_conf(app_name=profile["spark.app.name"])
     # dbt-spark adds ANSI-off itself to every connection; the module states it explicitly
@@ -44,10 +62,30 @@ def test_profile_and_module_agree(monkeypatch: pytest.MonkeyPatch, warehouse: st
     assert profile == module
     expected_root = warehouse or ".warehouse"
     assert profile["spark.sql.warehouse.dir"] == f"{expected_root}/warehouse"
-    assert (
-        f"databaseName={expected_root}/metastore_db;"
-        in profile["spark.hadoop.javax.jdo.option.ConnectionURL"]
-    )
+    if uri is None:
+        assert "spark.hadoop.hive.metastore.uris" not in profile
+        assert (
+            f"databaseName={expected_root}/metastore_db;"
+            in profile["spark.hadoop.javax.jdo.option.ConnectionURL"]
+        )
+    else:
+        # the service's metastore, never the warehouse's Derby database beside it
+        assert profile["spark.hadoop.hive.metastore.uris"] == uri
+        assert "spark.hadoop.javax.jdo.option.ConnectionURL" not in profile
+
+
+@pytest.mark.parametrize("uri", [None, "thrift://127.0.0.1:9083"])
+def test_profile_and_module_give_the_same_advice(
+    monkeypatch: pytest.MonkeyPatch, uri: str | None
+) -> None:
+    if uri is None:
+        monkeypatch.delenv("ECOM_METASTORE_URI", raising=False)
+    else:
+        monkeypatch.setenv("ECOM_METASTORE_URI", uri)
+    text = render(local_profile()["metastore_advice"])
+    assert text == advice()
+    assert ("unset ECOM_METASTORE_URI" in text) == (uri is not None)
+    assert "ecom metastore start" in text
 
 
 def test_batch_jit_options_only_where_asked() -> None:

@@ -1,7 +1,7 @@
 """`ecom thrift`: start/stop/status on a stand-in server, and the protocol probes.
 
 A stand-in server (a `sleep`ing Python whose command line carries the Thrift server's class and
-the folder's warehouse, as the real one's does) lets start/stop/status be tested for real
+the folder's Hive operation logs, as the real one's does) lets start/stop/status be tested for real
 without starting Spark. The shared machinery (PID files, process trees, sockets) is tested in
 test_services.py.
 """
@@ -22,7 +22,11 @@ from ecom_analytics.services.processes import is_alive, write_pid
 from ecom_analytics.services.service import NOT_RUNNING, ServiceError
 from ecom_analytics.thrift_server import server
 from ecom_analytics.thrift_server.probes import probe
-from ecom_analytics.thrift_server.settings import THRIFT_SERVER_CLASS, ServerSettings
+from ecom_analytics.thrift_server.settings import (
+    THRIFT_SERVER_CLASS,
+    ServerSettings,
+    server_marker,
+)
 from tests.stand_in import stand_in
 
 
@@ -31,8 +35,7 @@ def fake_server(tmp_path: Path) -> Iterator[tuple[ServerSettings, subprocess.Pop
     """A process whose command line looks like the folder's Thrift server, PID file written."""
     settings = ServerSettings(state_dir=tmp_path / "thrift")
     settings.state_dir.mkdir()
-    marker = f"spark.sql.warehouse.dir={settings.warehouse_dir}"
-    with stand_in(THRIFT_SERVER_CLASS, marker) as process:
+    with stand_in(THRIFT_SERVER_CLASS, server_marker(settings)) as process:
         write_pid(settings.pid_file, process.pid)
         yield settings, process
 

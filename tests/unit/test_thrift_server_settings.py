@@ -17,6 +17,7 @@ from ecom_analytics.thrift_server.settings import (
     hive_conf,
     is_server_command,
     server_environment,
+    server_marker,
     settings_from,
     spark_conf,
     submit_command,
@@ -127,6 +128,30 @@ def test_spark_conf_is_the_local_targets_with_own_folders_and_spark_connect(
     assert conf["spark.ui.enabled"] == "false"  # no web UI port either
 
 
+def test_with_a_metastore_service_the_server_serves_the_shared_warehouse(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("ECOM_METASTORE_URI", raising=False)
+    own = settings_from({"ECOM_WAREHOUSE_DIR": "/data/wh"}, ROOT)
+    assert own.metastore_uri is None
+    assert own.warehouse_dir == Path("/data/wh/thrift/warehouse")
+    assert "databaseName=/data/wh/thrift/metastore_db;" in str(
+        spark_conf(own)["spark.hadoop.javax.jdo.option.ConnectionURL"]
+    )
+    env = {"ECOM_WAREHOUSE_DIR": "wh", "ECOM_METASTORE_URI": " thrift://127.0.0.1:19083 "}
+    shared = settings_from(env, ROOT)
+    assert shared.state_dir == ROOT / "wh" / "thrift"
+    assert shared.metastore_uri == "thrift://127.0.0.1:19083"
+    assert shared.warehouse_dir == ROOT / "wh" / "warehouse"
+    conf = spark_conf(shared)
+    assert conf["spark.hadoop.hive.metastore.uris"] == "thrift://127.0.0.1:19083"
+    assert "spark.hadoop.javax.jdo.option.ConnectionURL" not in conf
+    assert conf["spark.sql.warehouse.dir"] == "/project/wh/warehouse"
+    # the server is still told from others by its own folder
+    assert server_marker(shared) in submit_command(shared, Path("/spark"))
+    assert server_marker(shared).endswith("=/project/wh/thrift/hive/operation_logs")
+
+
 def test_hive_conf_binds_the_thrift_port_and_keeps_hive_files_in_the_folder() -> None:
     settings = ServerSettings(
         state_dir=ROOT, thrift_port=11111, hiveconf={"hive.server2.use.SSL": "true"}
@@ -176,11 +201,13 @@ def test_is_server_command_checks_class_and_folder() -> None:
     ours = [
         "java",
         "org.apache.spark.deploy.SparkSubmit",
-        "--conf",
-        "spark.sql.warehouse.dir=/srv/thrift/warehouse",
         "--class",
         THRIFT_SERVER_CLASS,
+        "spark-internal",
+        "--hiveconf",
+        "hive.server2.logging.operation.log.location=/srv/thrift/hive/operation_logs",
     ]
+    assert server_marker(settings) in submit_command(settings, Path("/spark"))
     assert is_server_command(ours, settings)
     other_folder = ServerSettings(state_dir=Path("/srv/other"))
     assert not is_server_command(ours, other_folder)

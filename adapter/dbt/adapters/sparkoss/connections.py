@@ -2,10 +2,15 @@
 
 They are dbt-spark's own, under a new type name: every connection method of dbt-spark
 (`session`, `thrift`, `http`, `odbc`) works unchanged. The extra fields only concern where
-Python models run (see `python_submissions.py`). Two additions for profiles that read
-everything from environment variables: an empty optional field (`auth`, `password`,
-`kerberos_service_name`, `connect_url`) counts as unset, and a thrift target's authentication
-settings are checked up front with a message saying what each mode needs.
+Python models run (see `python_submissions.py`) and what to advise when a metastore cannot be
+opened. Two additions for profiles that read everything from environment variables: an empty
+optional field (`auth`, `password`, `kerberos_service_name`, `connect_url`,
+`metastore_advice`) counts as unset, and a thrift target's authentication settings are checked
+up front with a message saying what each mode needs. On the `session` method a parameter
+rendered empty is left out, and the metastore is checked before Spark starts (`metastore.py`):
+another program holding an embedded Derby metastore, or a metastore service that does not
+answer, stops dbt at once with one line (ending with the profile's `metastore_advice`, when it
+gives one) instead of a long wait and a stack trace.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ ADAPTER_TYPE = "sparkoss"
 
 
 # Fields a profile may fill from an unset environment variable: empty means "not set".
-_OPTIONAL_FIELDS = ("auth", "password", "kerberos_service_name", "connect_url")
+_OPTIONAL_FIELDS = ("auth", "password", "kerberos_service_name", "connect_url", "metastore_advice")
 THRIFT_AUTH_MODES = ("NONE", "NOSASL", "LDAP", "CUSTOM", "KERBEROS")
 
 
@@ -76,6 +81,9 @@ class SparkossCredentials(SparkCredentials):
     # `sc://spark-master:15002`; derived from `host` and `connect_port` when left empty.
     connect_url: str | None = None
     connect_port: int = 15002
+    # `session` method: what to tell the user when the metastore cannot be opened (how to share
+    # a warehouse among programs), after the one-line reason
+    metastore_advice: str | None = None
 
     def __post_init__(self) -> None:
         for name in _OPTIONAL_FIELDS:
@@ -124,6 +132,7 @@ class SparkossConnectionManager(SparkConnectionManager):
     def open(cls, connection: Connection) -> Connection:
         if connection.credentials.method == SparkConnectionMethod.SESSION:
             from dbt.adapters.sparkoss.class_archive import with_class_archive
+            from dbt.adapters.sparkoss.metastore import check_metastore
             from dbt.adapters.sparkoss.session import (
                 expand_local_jars,
                 prepare_local_folders,
@@ -131,6 +140,10 @@ class SparkossConnectionManager(SparkConnectionManager):
             )
 
             parameters = connection.credentials.server_side_parameters
+            for key in [key for key, value in parameters.items() if value == ""]:
+                del parameters[key]  # rendered from an unset environment variable: not set
+            # a plain exception, not a DbtRuntimeError: dbt's handlers wrap it once, not twice
+            check_metastore(parameters, connection.credentials.metastore_advice or "")
             parameters.update(expand_local_jars(parameters))
             prepare_local_folders(parameters)
             silence_query_context_logs()
@@ -140,5 +153,7 @@ class SparkossConnectionManager(SparkConnectionManager):
         if connection.credentials.method == SparkConnectionMethod.SESSION:
             from dbt.adapters.sparkoss.session import EscapingSessionConnectionWrapper
 
-            connection.handle = EscapingSessionConnectionWrapper(connection.handle.handle)
+            connection.handle = EscapingSessionConnectionWrapper(
+                connection.handle.handle, connection.credentials.metastore_advice or ""
+            )
         return connection

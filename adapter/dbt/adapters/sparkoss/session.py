@@ -7,6 +7,8 @@
   Derby metastore can open its log there instead of printing to the console.
 * PySpark 4 logs every SQL error once more as a JSON record on the console; dbt reports the
   error itself, so those records are silenced.
+* A statement that fails because the metastore service (`hive.metastore.uris`) stopped
+  answering is reported as that, in one line, instead of Hive's Java exception.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ import glob
 import logging
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
-from dbt.adapters.spark.session import SessionConnectionWrapper
+from dbt.adapters.spark.session import Connection, SessionConnectionWrapper
+from dbt_common.exceptions import DbtRuntimeError
 from dbt_common.utils.encoding import DECIMALS
 
 NUMBERS = (*DECIMALS, int, float)
@@ -40,9 +44,42 @@ def sql_literal(value: Any) -> str | float:
 
 
 class EscapingSessionConnectionWrapper(SessionConnectionWrapper):
+    def __init__(self, handle: Connection, metastore_advice: str = "") -> None:
+        super().__init__(handle)
+        self.metastore_advice = metastore_advice
+
     @classmethod
     def _fix_binding(cls, value: Any) -> str | float:
         return sql_literal(value)
+
+    def execute(self, sql: str, bindings: list[Any] | None = None) -> None:
+        with self._lost_metastore():
+            super().execute(sql, bindings)
+
+    def fetchall(self) -> Any:
+        with self._lost_metastore():
+            return super().fetchall()
+
+    @contextmanager
+    def _lost_metastore(self) -> Iterator[None]:
+        """A failure while the metastore service no longer answers: say that, in one line."""
+        from dbt.adapters.sparkoss.metastore import (
+            MetastoreUnavailable,
+            check_metastore,
+            metastore_uris,
+        )
+
+        try:
+            yield
+        except Exception:
+            parameters = self.handle.server_side_parameters
+            if not metastore_uris(parameters):
+                raise
+            try:
+                check_metastore(parameters, self.metastore_advice)
+            except MetastoreUnavailable as lost:
+                raise DbtRuntimeError(f"Lost the metastore during this statement. {lost}") from None
+            raise
 
 
 _DERBY_LOG = re.compile(r"-Dderby\.stream\.error\.file=(\S+)")
