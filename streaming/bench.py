@@ -63,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace, workdir: Path) -> int:
-    from streaming.job import StreamOptions, open_spark, run_stream
+    from streaming.job import open_spark, run_stream
+    from streaming.options import StreamOptions
     from streaming.producer import ProducerConfig, produce
 
     file_seconds = args.clicks / args.files / args.rate
@@ -82,6 +83,7 @@ def _bench(args: argparse.Namespace, workdir: Path) -> int:
         schema="stream_bench",
         max_files_per_trigger=1,
         available_now=True,
+        max_age_ms=None,  # a fixed start, the same clicks on every run
     )
     metrics = run_stream(open_spark(options, "ecom_analytics-stream-bench"), options)
     steady = metrics[1:]

@@ -5,22 +5,25 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import traceback
 from pathlib import Path
 
 from ecom_analytics.cli import CommandError
-from streaming.job import (
+from ecom_analytics.warehouse_lock import WarehouseLockedError
+from streaming.checks import StreamSetupError
+from streaming.options import (
+    DEFAULT_MAX_AGE,
+    DEFAULT_MAX_FUTURE,
     DEFAULT_THRESHOLD,
     DEFAULT_TRIGGER_INTERVAL,
     SOURCES,
     StreamOptions,
-    StreamSetupError,
     default_checkpoint,
     default_input_dir,
-    kafka_package,
-    open_spark,
-    reset,
-    run_stream,
+    duration_ms,
 )
+from streaming.parsing import MAX_LINE_BYTES
+from streaming.source import SourceError, kafka_package
 from streaming.tables import TableMismatchError, stream_schema
 
 NAME = "stream"
@@ -38,9 +41,13 @@ on, for good. Stop it any time (Ctrl-C, kill): started again with the same --che
 on where it stopped, without losing or double-counting a click. One line per batch reports
 input rows, rows/s, duration, blacklist size and quarantined lines.
 
-Kafka: the connector is not part of pyspark. `ecom stream --source kafka` adds
-{kafka_package()} to spark.jars.packages (fetched from Maven Central at start); under
-spark-submit, pass it as `--packages` instead.
+Malformed lines go to ad_click_quarantine with the reason, never stop the stream: lines that
+break SPEC 1.3, lines over {MAX_LINE_BYTES:,} bytes, text that is not UTF-8, and clicks stamped
+more than --max-future after or --max-age before their micro-batch's time.
+
+Tables are Delta tables, each written once per micro-batch with Delta's transaction ids.
+Kafka: the connector is on the embedded Spark's classpath (`make setup` fetches it); under
+spark-submit, pass `--packages {kafka_package()}` (and Delta Lake's).
 
 examples:
   ecom generate --ad-clicks 200000 --ad-click-files 20 && ecom stream --available-now
@@ -57,6 +64,14 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got {text!r}")
     return value
+
+
+def _duration(text: str) -> str:
+    try:
+        duration_ms(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -141,6 +156,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--available-now, until the input is processed)",
     )
     run.add_argument(
+        "--max-future",
+        type=_duration,
+        default=DEFAULT_MAX_FUTURE,
+        metavar="DURATION",
+        help="quarantine clicks stamped more than this after their micro-batch's time "
+        "(timestamp_in_future; default: '%(default)s'; 'off': no bound)",
+    )
+    run.add_argument(
+        "--max-age",
+        type=_duration,
+        default=DEFAULT_MAX_AGE,
+        metavar="DURATION",
+        help="quarantine clicks stamped more than this before their micro-batch's time "
+        "(timestamp_too_old; default: '%(default)s', room to replay a week of logs; 'off' for "
+        "archives of any age)",
+    )
+    run.add_argument(
         "--reset",
         action="store_true",
         help="first drop the streaming tables (all their data) and delete the checkpoint",
@@ -170,28 +202,51 @@ def options_from(args: argparse.Namespace) -> StreamOptions:
         max_file_age=args.max_file_age,
         available_now=args.available_now,
         trigger_interval=args.trigger_interval,
+        max_future_ms=duration_ms(args.max_future),
+        max_age_ms=duration_ms(args.max_age),
     )
+
+
+def _log_file(options: StreamOptions) -> Path:
+    """Where a failure's full trace goes: beside the checkpoint."""
+    return Path(os.path.abspath(options.checkpoint)).parent / "ecom-stream-error.log"
 
 
 def run(args: argparse.Namespace) -> int:
     """Start Spark, run the stream, report how it ended."""
     from pyspark.errors import StreamingQueryException
 
+    from ecom_analytics.spark_session import warehouse_dir
+    from streaming.job import open_spark, reset, run_stream
+
     options = options_from(args)
     os.makedirs(os.path.dirname(os.path.abspath(options.checkpoint)), exist_ok=True)
-    spark = open_spark(options)
-    if args.reset:
-        reset(spark, options)
-        print(f"ad-stream: dropped the streaming tables of {options.schema} and the checkpoint")
     try:
+        spark = open_spark(options)
+        if args.reset:
+            reset(spark, options)
+            print(f"ad-stream: dropped the streaming tables of {options.schema} and the checkpoint")
         metrics = run_stream(spark, options, timeout_seconds=args.timeout)
-    except (StreamSetupError, TableMismatchError) as error:
+    except (WarehouseLockedError, StreamSetupError, TableMismatchError, SourceError) as error:
         raise CommandError(str(error)) from None
     except StreamingQueryException as error:
         print(
             f"ecom stream: the stream stopped on an error: {error.desc.splitlines()[0]}\n"
             f"Fix the cause and run the same command again: it resumes from {options.checkpoint}"
             " without losing or double-counting a click.",
+            file=sys.stderr,
+        )
+        return 1
+    except Exception as error:  # Spark, the warehouse or the checkpoint could not be opened
+        log_file = _log_file(options)
+        log_file.write_text(traceback.format_exc(), encoding="utf-8")
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
+        warehouse = warehouse_dir()
+        print(
+            f"ecom stream: could not start: {first} (full trace in {log_file}). Check that no "
+            f"other program uses the warehouse ({warehouse}) "
+            f"or the checkpoint ({options.checkpoint}) and that both are writable, then run the "
+            "same command again.",
             file=sys.stderr,
         )
         return 1

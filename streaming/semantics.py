@@ -1,8 +1,8 @@
 """SPEC 4 for one micro-batch, as DataFrame transformations (no I/O here).
 
-The job (streaming/job.py) reads the state as it stood before the batch, calls these, and writes
-the results; given the same batch and the same earlier state they give the same tables, which is
-what makes a replayed batch harmless.
+The batch (streaming/batch.py) calls these on its parsed lines and on the tables' state and
+writes the results (streaming/writes.py); given the same batch and the same earlier state they
+give the same rows, which is what makes a replayed batch harmless.
 
 What changes from batch to batch (its id, time, trend window) comes in `stamp`, a one-row
 DataFrame joined in, never as a literal: Spark writes a literal's value into the code it
@@ -33,6 +33,14 @@ def counted_per(counted: DataFrame, keys: Sequence[str]) -> DataFrame:
     return counted.groupBy(*keys).agg(F.count(F.lit(1)).alias("clicks"))
 
 
+def count_changes(counted: DataFrame, keys: Sequence[str], stamp: DataFrame) -> DataFrame:
+    """What the batch adds to a count table: its counted clicks per `keys` (`clicks`), with
+    `updated_at` the batch's time."""
+    return stamped(counted_per(counted, keys), stamp).select(
+        *keys, "clicks", F.col("batch_time").alias("updated_at")
+    )
+
+
 def flag_blacklisted(lines: DataFrame, blacklist: DataFrame) -> DataFrame:
     """`lines` with `blacklisted`: true for a user on `blacklist` (one `user_id` per row), else
     false (also for lines without a user).
@@ -54,42 +62,26 @@ def stamped(frame: DataFrame, stamp: DataFrame) -> DataFrame:
     return frame.crossJoin(F.broadcast(stamp))
 
 
-def cumulate(
-    previous: DataFrame | None,
-    deltas: DataFrame,
-    keys: Sequence[str],
-    stamp: DataFrame,
-) -> DataFrame:
-    """Counts per `keys` after the batch: `previous` (keys, clicks, updated_at) plus `deltas`.
-
-    `updated_at` becomes the stamp's `batch_time` where the batch added clicks and stays as it
-    was elsewhere; `changed` tells which.
-    """
-    added = stamped(deltas, stamp).select(
-        *keys, "clicks", F.col("batch_time").alias("updated_at"), F.lit(True).alias("changed")
-    )
-    if previous is not None:
-        added = previous.select(
-            *keys, "clicks", "updated_at", F.lit(False).alias("changed")
-        ).unionByName(added)
-    return added.groupBy(*keys).agg(
-        F.sum("clicks").alias("clicks"),
-        F.coalesce(F.max(F.when(F.col("changed"), F.col("updated_at"))), F.max("updated_at")).alias(
-            "updated_at"
-        ),
-        F.max("changed").alias("changed"),
+def counts_after(before: DataFrame, deltas: DataFrame, keys: Sequence[str]) -> DataFrame:
+    """The counts per `keys` after the batch, for the keys the batch changed: `deltas` (keys,
+    `clicks`) plus the count each had before it (`before`: keys, `clicks`; any rows, only the
+    matching ones count)."""
+    previous = before.select(*keys, F.col("clicks").alias("_before"))
+    return deltas.join(previous, list(keys), "left").select(
+        *keys, (F.col("clicks") + F.coalesce(F.col("_before"), F.lit(0))).alias("clicks")
     )
 
 
-def new_blacklist_entries(user_counts: DataFrame, threshold: int, stamp: DataFrame) -> DataFrame:
-    """Users whose count on one ad in one day, changed by this batch (`user_counts` as
-    `cumulate` returns them), now exceeds `threshold`.
+def new_blacklist_entries(changed: DataFrame, threshold: int, stamp: DataFrame) -> DataFrame:
+    """Users whose count on one ad in one day, changed by this batch (`changed`: the counts
+    after the batch of the keys it changed, as `counts_after` returns them), now exceeds
+    `threshold`.
 
     Only counts the batch changed can cross (a user's older counts were at most the threshold,
     or the user would be on the blacklist already), so blacklisted users never reappear. One row
     per user: the largest such count (ties: earlier day, then smaller ad).
     """
-    crossed = user_counts.where(F.col("changed") & (F.col("clicks") > threshold))
+    crossed = changed.where(F.col("clicks") > threshold)
     first = Window.partitionBy("user_id").orderBy(
         F.col("clicks").desc(), F.col("click_date"), F.col("ad_id")
     )
@@ -129,19 +121,15 @@ def province_top3(daily: DataFrame, stamp: DataFrame) -> DataFrame:
     )
 
 
-def click_trend(previous: DataFrame | None, deltas: DataFrame, stamp: DataFrame) -> DataFrame:
-    """Clicks per minute and ad from the stamp's `trend_start` on: `previous` plus the batch's
-    `deltas`.
+def trend_deltas(deltas: DataFrame, stamp: DataFrame) -> DataFrame:
+    """The batch's clicks per minute and ad (`deltas`) from the stamp's `trend_start` on, with
+    `updated_at`: what the batch adds to `ad_click_trend`.
 
-    Minutes before `trend_start` are dropped; as it only moves forward, every minute still in
-    the window has all its counted clicks (the window's rows are exact, not approximations).
+    Minutes before `trend_start` leave the table; as it only moves forward, every minute still
+    in the window has all its counted clicks (the window's rows are exact, not approximations).
     """
-    added = deltas.select(*TREND_KEYS, "clicks")
-    if previous is not None:
-        added = previous.select(*TREND_KEYS, "clicks").unionByName(added)
-    totals = added.groupBy(*TREND_KEYS).agg(F.sum("clicks").alias("clicks"))
     return (
-        stamped(totals, stamp)
+        stamped(deltas, stamp)
         .where(F.col("minute") >= F.col("trend_start"))
-        .select("ad_id", "clicks", "minute", F.col("batch_time").alias("updated_at"))
+        .select(*TREND_KEYS, "clicks", F.col("batch_time").alias("updated_at"))
     )

@@ -1,9 +1,10 @@
 """The streaming tables: their one definition (the dbt sources file) and how the job creates them.
 
 `models/staging/ad_stream/_ad_stream__sources.yml` lists every table with its columns, types and
-`meta.ad_stream` (`kind`: `append` or `snapshot`, optional `partition_by`). dbt's `on-run-start`
-macro `create_ad_stream_tables` and this module build the same `create table if not exists`
-statement from it, so the job and the dbt project cannot disagree on a schema.
+`meta.ad_stream` (`kind`: `append` or `snapshot`, optional `partition_by`), and the Delta table
+properties they all share (the source's `meta.ad_stream_table_properties`). dbt's `on-run-start`
+macro `create_ad_stream_tables` and this module build the same `create table if not exists ...
+using delta` statement from it, so the job and the dbt project cannot disagree on a schema.
 """
 
 from __future__ import annotations
@@ -36,12 +37,14 @@ class TableMismatchError(RuntimeError):
 
 @dataclass(frozen=True)
 class StreamTable:
-    """One streaming table: name, ordered (column, type) pairs, kind and partition column."""
+    """One streaming table: name, ordered (column, type) pairs, kind, partition column and
+    Delta table properties."""
 
     name: str
     columns: tuple[tuple[str, str], ...]
     kind: str
     partition_by: str | None
+    properties: tuple[tuple[str, str], ...] = ()
 
     @property
     def column_names(self) -> list[str]:
@@ -51,9 +54,10 @@ class StreamTable:
         """`create table if not exists` in the form the dbt macro renders it."""
         columns = ", ".join(f"{name} {data_type}" for name, data_type in self.columns)
         partitioned = f" partitioned by ({self.partition_by})" if self.partition_by else ""
+        properties = ", ".join(f"'{key}' = '{value}'" for key, value in self.properties)
         return (
-            f"create table if not exists {schema}.{self.name} ({columns}) using parquet"
-            f"{partitioned}"
+            f"create table if not exists {schema}.{self.name} ({columns}) using delta"
+            f"{partitioned}{f' tblproperties ({properties})' if properties else ''}"
         )
 
     def spark_schema(self) -> StructType:
@@ -74,6 +78,10 @@ def load_tables(path: Path = SOURCES_FILE) -> dict[str, StreamTable]:
     """The tables of the `ad_stream` source, by name, in file order."""
     document = yaml.safe_load(path.read_text(encoding="utf-8"))
     (source,) = [item for item in document["sources"] if item["name"] == SOURCE_NAME]
+    properties = tuple(
+        (key, str(value))
+        for key, value in source.get("meta", {}).get("ad_stream_table_properties", {}).items()
+    )
     tables = {}
     for table in source["tables"]:
         meta = table["meta"]["ad_stream"]
@@ -82,6 +90,7 @@ def load_tables(path: Path = SOURCES_FILE) -> dict[str, StreamTable]:
             columns=tuple((column["name"], column["data_type"]) for column in table["columns"]),
             kind=meta["kind"],
             partition_by=meta.get("partition_by"),
+            properties=properties,
         )
     return tables
 
@@ -89,28 +98,42 @@ def load_tables(path: Path = SOURCES_FILE) -> dict[str, StreamTable]:
 TABLES = load_tables()
 
 
-def ensure_tables(spark: SparkSession, schema: str) -> None:
-    """Create the schema and any missing table; fail when one exists with other columns."""
+def ensure_tables(spark: SparkSession, schema: str) -> dict[str, str]:
+    """Create the schema and any missing table; fail when one exists with other columns or not
+    as a Delta table. Returns each table's location."""
     spark.sql(f"create schema if not exists {schema}")
+    locations = {}
     for table in TABLES.values():
         spark.sql(table.ddl(schema))
+        details = _details(spark, schema, table.name)
         found = [
             (f.name, f.dataType.simpleString())
             for f in spark.table(f"{schema}.{table.name}").schema
         ]
         expected = [(name, _spark_type(data_type)) for name, data_type in table.columns]
-        if found != expected:
-            raise TableMismatchError(
-                f"{schema}.{table.name} has columns {_describe(found)}, but the job writes "
-                f"{_describe(expected)}: it was made by another version of the job. Drop it "
-                "(or run with --reset to drop every streaming table and the checkpoint)."
+        if found != expected or details.get("Provider", "").lower() != "delta":
+            what = (
+                f"columns {_describe(found)}, but the job writes {_describe(expected)}"
+                if found != expected
+                else f"format {details.get('Provider')}, but the job writes Delta tables"
             )
+            raise TableMismatchError(
+                f"{schema}.{table.name} has {what}: it was made by another version of the job. "
+                "Drop it (or run with --reset to drop every streaming table and the checkpoint)."
+            )
+        locations[table.name] = details["Location"]
+    return locations
+
+
+def _details(spark: SparkSession, schema: str, name: str) -> dict[str, str]:
+    """`describe table extended`'s table details (Provider, Location, ...)."""
+    rows = spark.sql(f"describe table extended {schema}.{name}").collect()
+    return {row.col_name: row.data_type for row in rows}
 
 
 def table_location(spark: SparkSession, schema: str, name: str) -> str:
     """The table's storage location (a URI)."""
-    rows = spark.sql(f"describe table extended {schema}.{name}").collect()
-    return next(row.data_type for row in rows if row.col_name == "Location")
+    return _details(spark, schema, name)["Location"]
 
 
 def drop_tables(spark: SparkSession, schema: str) -> list[str]:
@@ -121,16 +144,11 @@ def drop_tables(spark: SparkSession, schema: str) -> list[str]:
     for name in TABLES:
         if not spark.catalog.tableExists(f"{schema}.{name}"):
             continue
-        root = version_root(table_location(spark, schema, name))
+        root = table_location(spark, schema, name)
         spark.sql(f"drop table {schema}.{name}")
         delete_path(spark, root)
         dropped.append(root)
     return dropped
-
-
-def version_root(location: str) -> str:
-    """The table's own folder, also when its location points at one of its versions."""
-    return location.split("/_versions/", 1)[0]
 
 
 def _spark_type(data_type: str) -> str:

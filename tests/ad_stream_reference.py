@@ -1,9 +1,10 @@
 """SPEC 4 replayed in plain Python: the independent reference the streaming job is tested against.
 
-Input: the lines of each micro-batch, in order. The parser applies SPEC 1.3 strictly (five
-fields, single spaces, non-negative integers for timestamp, user and ad); the replay applies the
-batch semantics literally: drop the clicks of users blacklisted before the batch, count the rest,
-then blacklist users whose count on one ad in one day exceeds the threshold.
+Input: the lines of each micro-batch, in order (text, or bytes as they came). The parser applies
+SPEC 1.3 strictly (at most 1,000 bytes of UTF-8, five fields, single spaces, non-negative
+integers for timestamp, user and ad) and, given the batch's time, the time bounds; the replay
+applies the batch semantics literally: drop the clicks of users blacklisted before the batch,
+count the rest, then blacklist users whose count on one ad in one day exceeds the threshold.
 """
 
 from __future__ import annotations
@@ -13,17 +14,31 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+MAX_LINE_BYTES = 1_000
 MAX_TIMESTAMP_MS = 253_402_300_799_999
 MAX_BIGINT = 2**63 - 1
 MS_PER_DAY = 86_400_000
 MS_PER_MINUTE = 60_000
 
 
-def classify(line: str) -> str | None:
-    """The quarantine reason of a line, or None for a click."""
-    if line == "":
+def classify(
+    line: str | bytes | None,
+    batch_ms: int = 0,
+    max_future_ms: int | None = None,
+    max_age_ms: int | None = None,
+) -> str | None:
+    """The quarantine reason of a line, or None for a click; `batch_ms`: the micro-batch's time
+    the bounds are measured from."""
+    if not line:
         return "empty_line"
-    fields = line.split(" ")
+    raw = line if isinstance(line, bytes) else line.encode()
+    if len(raw) > MAX_LINE_BYTES:
+        return "line_too_long"
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return "invalid_utf8"
+    fields = text.split(" ")
     if "" in fields:
         return "extra_spaces"
     if len(fields) != 5:
@@ -39,6 +54,11 @@ def classify(line: str) -> str | None:
             return f"non_numeric_{name}"
         if int(value) > maximum:
             return f"{name}_out_of_range"
+    stamp = int(fields[0])
+    if max_future_ms is not None and stamp > batch_ms + max_future_ms:
+        return "timestamp_in_future"
+    if max_age_ms is not None and stamp < batch_ms - max_age_ms:
+        return "timestamp_too_old"
     return None
 
 
@@ -59,6 +79,7 @@ class Replay:
     batches: list[dict[str, int]] = field(default_factory=list)
 
     def add_batch(self, lines: list[str]) -> None:
+        """One micro-batch of well-formed or malformed text lines (no time bounds)."""
         batch_id = len(self.batches)
         before = set(self.blacklist)
         changed: set[tuple[date, int, int]] = set()

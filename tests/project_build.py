@@ -59,7 +59,8 @@ def generate_data(raw_dir: Path, ad_click_dir: Path) -> dict[str, Any]:
 
 def build_project(spark: Any, work_dir: Path) -> ProjectBuild:
     """Generate, stream (one micro-batch per log file), `dbt build`: as `ecom demo` does."""
-    from streaming.job import StreamOptions, run_stream
+    from streaming.job import run_stream
+    from streaming.options import StreamOptions
 
     project = DbtProject(
         project_dir=Path(__file__).resolve().parents[1],
@@ -75,6 +76,7 @@ def build_project(spark: Any, work_dir: Path) -> ProjectBuild:
         schema=SCHEMA,
         max_files_per_trigger=1,
         available_now=True,
+        max_age_ms=None,  # the generator's fixed days, as `make demo` streams them
     )
     batches = run_stream(spark, options, log=lambda _: None)
     invocation = project.build()

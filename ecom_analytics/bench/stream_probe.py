@@ -4,10 +4,10 @@ For each rate (clicks/s), in a scratch folder of its own: the ad-click job of st
 runs with a processing-time trigger, and `ecom produce-clicks --rate R --file-seconds 1` writes
 one log file per second in real time, for --seconds. Then the job drains what is left and
 stops. From Spark's progress (the whole trigger, file listing and commit included) and the
-job's own callbacks (its progress line, its stage hook) it reports the batch durations, whether
-the rate was sustained (every batch after the warm-up within the trigger interval), and each
-file's latency from landing to its clicks being published in ad_daily_clicks
-(ecom_analytics/bench/stream_stats.py).
+job's progress lines it reports the batch durations, whether the rate was sustained (every batch
+after the warm-up within the trigger interval), and each file's latency from landing to its
+clicks being published in ad_daily_clicks: the time of the batch's Delta commit to that table,
+from the table's history (ecom_analytics/bench/stream_stats.py).
 It stops at the first rate not sustained. One JVM for all rates, like one long-running job,
 and, as such a job would be, warm: before the first rate the job processes --warmup-batches
 batches of the first rate's size from files written beforehand (the JVM compiles Spark's hot
@@ -35,9 +35,9 @@ from ecom_analytics.bench.stream_stats import (
 )
 
 _BATCH_LINE = re.compile(r"^ad-stream batch (\d+):")
-PUBLISHED = "ad_daily_clicks_published"
-"""The job's stage (streaming/job.py STAGES) after which readers of ad_daily_clicks see a
-batch's counts."""
+PUBLISHED = "ad_daily_clicks"
+"""The table whose commit of a batch makes the batch's counts visible to readers: a click's
+latency ends there."""
 USERS = 20_000
 ADS = 100
 
@@ -59,6 +59,27 @@ def trigger_seconds_by_batch(progress: list[dict[str, Any]]) -> dict[int, float]
             batch_id = int(report["batchId"])
             seconds[batch_id] = max(seconds.get(batch_id, 0.0), duration)
     return seconds
+
+
+def batch_commit_times(history: list[tuple[int, str | None]]) -> dict[int, float]:
+    """Batch id -> epoch seconds of its commit, from a Delta table's history rows (commit time in
+    epoch milliseconds, `userMetadata`: the stream's JSON naming the batch; others are skipped,
+    e.g. a compaction's)."""
+    times: dict[int, float] = {}
+    for millis, metadata in history:
+        try:
+            batch_id = int(json.loads(metadata or "")["batch_id"])
+        except (ValueError, KeyError, TypeError):
+            continue
+        times.setdefault(batch_id, millis / 1000)
+    return times
+
+
+def published_times(spark: Any, table: str) -> dict[int, float]:
+    """When each batch's commit to `table` made its counts visible (the table's history)."""
+    rows = spark.sql(f"describe history {table}").where("operation != 'OPTIMIZE'")
+    history = rows.selectExpr("unix_millis(timestamp)", "userMetadata").collect()
+    return batch_commit_times(sorted((tuple(row) for row in history), key=lambda row: row[0]))
 
 
 def produce_clicks(
@@ -92,7 +113,8 @@ def produce_clicks(
 def warm_up(spark: Any, rate: int, args: argparse.Namespace) -> dict[str, Any]:
     """Run the job over `args.warmup_batches` batches of a trigger interval's worth of clicks at
     `rate`, written beforehand, in a schema of its own; the figures of that pass."""
-    from streaming.job import StreamOptions, start_stream
+    from streaming.job import start_stream
+    from streaming.options import StreamOptions
 
     base = args.workdir / "warm-up"
     clicks = base / "clicks"
@@ -122,7 +144,8 @@ def probe_rate(spark: Any, rate: int, args: argparse.Namespace) -> dict[str, Any
     """Feed the job at `rate` clicks/s for args.seconds; the rate's figures."""
     from pyspark.sql import functions as F
 
-    from streaming.job import StreamOptions, start_stream
+    from streaming.job import start_stream
+    from streaming.options import StreamOptions
 
     base = args.workdir / f"rate-{rate}"
     clicks = base / "clicks"
@@ -134,7 +157,6 @@ def probe_rate(spark: Any, rate: int, args: argparse.Namespace) -> dict[str, Any
         trigger_interval=f"{args.trigger_seconds:g} seconds",
     )
     ended: dict[int, float] = {}
-    published: dict[int, float] = {}
 
     def on_batch(line: str) -> None:
         match = _BATCH_LINE.match(line)
@@ -142,11 +164,7 @@ def probe_rate(spark: Any, rate: int, args: argparse.Namespace) -> dict[str, Any
             ended[int(match.group(1))] = time.time()
         print(line, flush=True)
 
-    def on_stage(batch_id: int, stage: str) -> None:
-        if stage == PUBLISHED:
-            published[batch_id] = time.time()
-
-    query, job = start_stream(spark, options, log=on_batch, stage_hook=on_stage)
+    query, job = start_stream(spark, options, log=on_batch)
     started = time.time()
     produce_clicks(clicks, rate, 1.0, args.seconds, wait=True)
     produced = sum(item.lines for item in landed_files(clicks))
@@ -158,6 +176,7 @@ def probe_rate(spark: Any, rate: int, args: argparse.Namespace) -> dict[str, Any
     progress = list(query.recentProgress)
     query.stop()
     durations = trigger_seconds_by_batch(progress)
+    published = published_times(spark, f"{options.schema}.{PUBLISHED}")
     batches = [
         FinishedBatch(
             batch_id=batch.batch_id,
@@ -171,9 +190,9 @@ def probe_rate(spark: Any, rate: int, args: argparse.Namespace) -> dict[str, Any
     summary = rate_summary(
         rate, args.trigger_seconds, landed_files(clicks), batches, started + args.warmup_seconds
     )
-    published = spark.table(f"{options.schema}.ad_daily_clicks").agg(F.sum("clicks")).first()[0]
+    total = spark.table(f"{options.schema}.ad_daily_clicks").agg(F.sum("clicks")).first()[0]
     summary["counted_clicks"] = sum(batch.counted_clicks for batch in job.metrics)
-    summary["ad_daily_clicks_total"] = int(published or 0)
+    summary["ad_daily_clicks_total"] = int(total or 0)
     return summary
 
 
@@ -205,7 +224,8 @@ def main(argv: list[str] | None = None) -> int:
     if not rates or min(rates) < 1:
         parser.error(f"--rates must list positive clicks/s, got {args.rates!r}")
 
-    from streaming.job import StreamOptions, open_spark
+    from streaming.job import open_spark
+    from streaming.options import StreamOptions
 
     spark = open_spark(StreamOptions(), "ecom_analytics-bench-stream")
     warm = None

@@ -2,9 +2,9 @@
     Creates the tables of the streaming job (SPEC 4) empty when they are missing, so that a
     project whose stream never ran still builds: it runs one `create table if not exists` per
     table of a source that declares `meta.ad_stream`, with the columns and types documented there
-    (models/staging/ad_stream/_ad_stream__sources.yml). The job (streaming/tables.py) builds the
-    same statement from the same file, so the two always agree; existing tables are left as they
-    are. From `on-run-start` (`only_when_selected=true`) it does so only when the command selected
+    (models/staging/ad_stream/_ad_stream__sources.yml), as Delta tables with the source's
+    `meta.ad_stream_table_properties`. The job (streaming/tables.py) builds the same statement from
+    the same file, so the two always agree; existing tables are left as they are. From `on-run-start` (`only_when_selected=true`) it does so only when the command selected
     something that reads those tables, so an offline build (`--exclude tag:ad_stream`, or
     `-s` of offline models) spends no metastore calls on them; `dbt run-operation
     create_ad_stream_tables` always creates them.
@@ -33,7 +33,8 @@
         {%- do run_query(create_stream_table(
             relation,
             source_node.columns.values() | list,
-            source_node.meta['ad_stream'].get('partition_by')
+            source_node.meta['ad_stream'].get('partition_by'),
+            source_node.source_meta.get('ad_stream_table_properties', {})
         )) -%}
     {%- endfor -%}
 {% endmacro %}
@@ -61,20 +62,25 @@
 {% endmacro %}
 
 
-{% macro create_stream_table(relation, columns, partition_by) %}
+{% macro create_stream_table(relation, columns, partition_by, properties={}) %}
     {{ return(adapter.dispatch('create_stream_table', 'ecom_analytics')(
-        relation, columns, partition_by
+        relation, columns, partition_by, properties
     )) }}
 {% endmacro %}
 
-{% macro default__create_stream_table(relation, columns, partition_by) %}
+{% macro default__create_stream_table(relation, columns, partition_by, properties) %}
     create table if not exists {{ relation }} ({{ column_definitions(columns) }})
 {% endmacro %}
 
-{% macro spark__create_stream_table(relation, columns, partition_by) %}
+{% macro spark__create_stream_table(relation, columns, partition_by, properties) %}
+    {%- set settings = [] -%}
+    {%- for key, value in properties.items() -%}
+        {%- do settings.append("'" ~ key ~ "' = '" ~ value ~ "'") -%}
+    {%- endfor -%}
     create table if not exists {{ relation }} ({{ column_definitions(columns) }})
-    using parquet
+    using delta
     {{ 'partitioned by (' ~ partition_by ~ ')' if partition_by }}
+    {{ 'tblproperties (' ~ settings | join(', ') ~ ')' if settings }}
 {% endmacro %}
 
 

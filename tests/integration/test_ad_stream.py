@@ -1,31 +1,48 @@
 """The streaming job (SPEC 4) on real Spark, one log file per micro-batch.
 
 - a crafted stream crossing the threshold mid-stream, against tables computed by hand;
+- bad input (clicks from the year 3000 or weeks back, text that is not UTF-8, a megabyte line)
+  quarantined, the trend left alone;
 - a generated stream (the producer: heavy clickers, malformed lines, midnight inside the
   stream) against the plain-Python replay of SPEC 4 in tests/ad_stream_reference.py;
-- the same stream killed at several points inside batches and restarted, against the
-  uninterrupted run;
+- Delta: one commit per table and batch, carrying the batch's transaction id, and a replayed
+  batch changes nothing;
+- the same stream run by `ecom stream`, killed (SIGKILL) twice inside batches and restarted,
+  against the replay and the uninterrupted run;
 - dbt: the tables the `on-run-start` macro creates are the ones the job writes, and the batch
   recomputation reconciles with the stream.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pytest
+from pyspark.sql import functions as F
 
 from ecom_analytics.generator.config import GenerateConfig
 from ecom_analytics.generator.output import write_log_file
 from ecom_analytics.generator.pipeline import generate
 from python_udfs.frames import local_frame
-from streaming.job import StreamOptions, run_stream
+from streaming.batch import AdStreamBatch
+from streaming.checks import checkpoint_id
+from streaming.job import run_stream
+from streaming.options import StreamOptions
 from streaming.producer import ProducerConfig, chunk_files
 from streaming.semantics import flag_blacklisted
+from streaming.tables import TABLES, table_location
 from tests.ad_stream_reference import Replay, replay
 from tests.dbt_harness import DbtProject
 
@@ -62,17 +79,20 @@ def options(folder: Path, work: Path, schema: str, threshold: int = 100) -> Stre
         threshold=threshold,
         max_files_per_trigger=1,
         available_now=True,
+        max_age_ms=None,  # the data's fixed days are weeks old by now
     )
 
 
-def read_tables(spark: Any, schema: str) -> dict[str, Any]:
+def read_tables(
+    spark: Any, schema: str, table: Callable[[str], Any] | None = None
+) -> dict[str, Any]:
     """The job's tables as Python values, without processing-time columns (those differ
-    between two runs of the same input; a replayed batch keeps them)."""
+    between two runs of the same input; a replayed batch keeps them). `table`: name -> its
+    DataFrame (default: the table of `schema` in the session's metastore)."""
+    table = table or (lambda name: spark.table(f"{schema}.{name}"))
 
     def rows(name: str, *columns: str) -> list[tuple[Any, ...]]:
-        return [
-            tuple(row) for row in spark.table(f"{schema}.{name}").selectExpr(*columns).collect()
-        ]
+        return [tuple(row) for row in table(name).selectExpr(*columns).collect()]
 
     def keyed(found: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], int]:
         counts = {row[:-1]: row[-1] for row in found}
@@ -317,6 +337,73 @@ def test_crafted_stream_gives_the_tables_computed_by_hand(spark: Any, module_dir
     ]
 
 
+# --- bad input ---------------------------------------------------------------------------------
+
+
+def test_implausible_times_bad_text_and_huge_lines_are_quarantined(
+    spark: Any, module_dir: Path
+) -> None:
+    """One click stamped in the year 3000 and one from weeks back (the default bounds of
+    `ecom stream`, measured from the batch's time), a province that is not UTF-8, a megabyte
+    line: all quarantined with their reason, the trend and the counts follow the real clicks."""
+    now_ms = int(time.time() * 1000)
+    minute = now_ms - 5 * 60_000 - now_ms % 60_000
+    day = date(1970, 1, 1) + timedelta(days=minute // 86_400_000)
+    lines = [
+        *(f"{minute + second * 1000} Jiangsu Nanjing 1 7".encode() for second in range(3)),
+        b"32503680000000 Jiangsu Nanjing 2 7",  # 3000-01-01
+        f"{now_ms - 20 * 86_400_000} Jiangsu Nanjing 3 7".encode(),
+        f"{minute} ".encode() + b"\xff\xfe Nanjing 4 7",
+        b"9" * 1_000_000,
+    ]
+    folder = module_dir / "bad_input"
+    folder.mkdir()
+    (folder / "clicks.log").write_bytes(b"\n".join(lines) + b"\n")
+    schema = "t_ad_stream_bad_input"
+    run = replace(options(folder, module_dir, schema), max_age_ms=StreamOptions().max_age_ms)
+    (metrics,) = run_stream(spark, run, log=lambda _: None)
+    assert (metrics.clicks, metrics.quarantined_lines, metrics.counted_clicks) == (3, 4, 3)
+    tables = read_tables(spark, schema)
+    assert {(reason, batch) for (_, reason, batch, _) in tables["ad_click_quarantine"]} == {
+        ("timestamp_in_future", 0),
+        ("timestamp_too_old", 0),
+        ("invalid_utf8", 0),
+        ("line_too_long", 0),
+    }
+    raw = dict(
+        spark.table(f"{schema}.ad_click_quarantine").selectExpr("reason", "raw_line").collect()
+    )
+    assert raw["line_too_long"] == "9" * 1_000
+    assert raw["invalid_utf8"] == f"{minute} \ufffd\ufffd Nanjing 4 7"
+    assert raw["timestamp_in_future"] == "32503680000000 Jiangsu Nanjing 2 7"
+    assert tables["ad_click_trend"] == {(minute, 7): 3}
+    assert tables["ad_daily_clicks"] == {(day, "Jiangsu", "Nanjing", 7): 3}
+    assert tables["ad_stream_batches"][0][-1] == minute - 59 * 60_000
+
+
+def test_a_second_program_on_the_warehouse_stops_at_once_with_one_line(
+    spark: Any, module_dir: Path
+) -> None:
+    """This test session's JVM holds the warehouse's Derby metastore: `ecom stream` on the same
+    warehouse says so in one line and exits non-zero, before starting Spark."""
+    assert spark.sql("show databases").count() >= 1  # the metastore is open in this JVM
+    folder = module_dir / "second_program"
+    folder.mkdir()
+    started = time.monotonic()
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "ecom"), "stream", "--input", str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert "another program holds the warehouse" in line and "process " in line
+    assert "stop that program" in line
+    assert time.monotonic() - started < 60  # no JVM was started
+
+
 # --- a generated stream against the plain-Python replay ------------------------------------------
 
 GENERATED = ProducerConfig(
@@ -368,19 +455,19 @@ def clean_run(
     return read_tables(spark, dbt_project.schema)
 
 
-def test_generated_stream_equals_the_python_replay(
-    clean_run: dict[str, Any], expected: Replay
-) -> None:
-    assert clean_run["ad_blacklist"] == sorted(
+def assert_equals_replay(tables: dict[str, Any], expected: Replay) -> None:
+    """Every SPEC 4 table, the raw clicks, the quarantine and the batch log of a run against the
+    plain-Python replay."""
+    assert tables["ad_blacklist"] == sorted(
         (user, batch, ad, day, clicks, 100, f"{clicks} clicks on ad {ad} on {day} (threshold 100)")
         for user, (batch, ad, day, clicks) in expected.blacklist.items()
     )
-    assert clean_run["ad_user_daily_clicks"] == dict(expected.user_daily)
-    assert clean_run["ad_daily_clicks"] == dict(expected.daily)
-    assert clean_run["ad_province_top3"] == sorted(expected.province_top3())
-    assert clean_run["ad_click_trend"] == expected.trend()
-    quarantined = Counter()
-    for (_, reason, _, _), count in clean_run["ad_click_quarantine"].items():
+    assert tables["ad_user_daily_clicks"] == dict(expected.user_daily)
+    assert tables["ad_daily_clicks"] == dict(expected.daily)
+    assert tables["ad_province_top3"] == sorted(expected.province_top3())
+    assert tables["ad_click_trend"] == expected.trend()
+    quarantined: Counter[str] = Counter()
+    for (_, reason, _, _), count in tables["ad_click_quarantine"].items():
         quarantined[reason] += count
     assert quarantined == expected.quarantine
     newest = max(minute for minute, _ in expected.minutes)
@@ -399,40 +486,206 @@ def test_generated_stream_equals_the_python_replay(
         )
         for batch in expected.batches
     ]
-    assert [row[1:8] for row in clean_run["ad_stream_batches"]] == figures
-    assert clean_run["ad_stream_batches"][-1][-1] == newest - 59 * 60_000
-    assert sum(clean_run["ad_clicks"].values()) == sum(b["clicks"] for b in expected.batches)
+    assert [row[1:8] for row in tables["ad_stream_batches"]] == figures
+    assert tables["ad_stream_batches"][-1][-1] == newest - 59 * 60_000
+    assert sum(tables["ad_clicks"].values()) == sum(b["clicks"] for b in expected.batches)
 
 
-class SimulatedCrash(RuntimeError):
-    pass
-
-
-def test_restarts_after_crashes_inside_batches_give_the_same_tables(
-    spark: Any, module_dir: Path, clean_run: dict[str, Any]
+def test_generated_stream_equals_the_python_replay(
+    clean_run: dict[str, Any], expected: Replay
 ) -> None:
-    from pyspark.errors import StreamingQueryException
+    assert_equals_replay(clean_run, expected)
 
-    crashes = [
-        (1, "ad_daily_clicks_published"),
-        (2, "published"),
-        (3, "blacklist_written"),
-        (4, "logged"),
+
+def delta_commits(location: str) -> list[dict[str, Any]]:
+    """The commits of the Delta table at `location` (a path or file: URI), oldest first: its
+    `version`, `operation`, `txn` (app id and version, or None) and whether it changed data."""
+    log = Path(location.removeprefix("file:")) / "_delta_log"
+    commits = []
+    for path in sorted(log.glob("*.json")):
+        try:
+            actions = [json.loads(line) for line in path.read_text().splitlines() if line]
+        except (OSError, ValueError):  # being written
+            continue
+        info = next(action["commitInfo"] for action in actions if "commitInfo" in action)
+        txn = next((action["txn"] for action in actions if "txn" in action), None)
+        changes = [
+            action.get("add") or action.get("remove")
+            for action in actions
+            if "add" in action or "remove" in action
+        ]
+        commits.append(
+            {
+                "version": int(path.stem),
+                "operation": info["operation"],
+                "txn": (txn["appId"], txn["version"]) if txn else None,
+                "user_metadata": info.get("userMetadata"),
+                "data_change": any(change.get("dataChange", True) for change in changes),
+            }
+        )
+    return commits
+
+
+def batches_committed(location: str) -> set[int]:
+    """The batch ids (transaction versions) committed to the Delta table at `location`."""
+    return {commit["txn"][1] for commit in delta_commits(location) if commit["txn"]}
+
+
+def test_each_table_gets_one_commit_per_batch_with_its_transaction_id(
+    spark: Any, module_dir: Path, dbt_project: DbtProject, clean_run: dict[str, Any]
+) -> None:
+    """Delta's history of every table: the batches' commits, one per table and batch at most,
+    each with the stream's app id and the batch id as transaction version, the batch named in
+    `userMetadata`; any other commit after the table's creation only compacts files."""
+    stream_id = checkpoint_id(spark, options(module_dir, module_dir, dbt_project.schema).checkpoint)
+    assert stream_id
+    written = {}
+    for name in TABLES:
+        location = table_location(spark, dbt_project.schema, name)
+        commits = delta_commits(location)
+        assert commits[0]["operation"] == "CREATE TABLE" and commits[0]["txn"] is None
+        batch_commits = [commit for commit in commits if commit["txn"]]
+        assert {commit["txn"][0] for commit in batch_commits} == {stream_id}, name
+        versions = [commit["txn"][1] for commit in batch_commits]
+        assert versions == sorted(set(versions)), f"{name}: one commit per batch, in order"
+        assert all(
+            json.loads(commit["user_metadata"]) == {"stream_id": stream_id, "batch_id": version}
+            for commit, version in zip(batch_commits, versions, strict=True)
+        )
+        others = [commit for commit in commits[1:] if not commit["txn"]]
+        assert all(
+            commit["operation"] == "OPTIMIZE" and not commit["data_change"] for commit in others
+        ), (name, others)
+        written[name] = versions
+        history = spark.sql(f"describe history {dbt_project.schema}.{name}").collect()
+        assert len(history) == len(commits)
+    # every batch wrote its appends, counts and row; the blacklist only when users crossed
+    assert written["ad_stream_batches"] == written["ad_clicks"] == [0, 1, 2, 3, 4]
+    assert written["ad_daily_clicks"] == written["ad_user_daily_clicks"] == [0, 1, 2, 3, 4]
+    assert set(written["ad_blacklist"]) == {batch for batch, *_ in clean_run_blacklist(clean_run)}
+
+
+def clean_run_blacklist(tables: dict[str, Any]) -> list[tuple[int, int]]:
+    """(batch, user) of the blacklist entries of a run's tables."""
+    return [(batch, user) for user, batch, *_ in tables["ad_blacklist"]]
+
+
+def test_a_replayed_batch_changes_nothing(
+    spark: Any,
+    module_dir: Path,
+    dbt_project: DbtProject,
+    generated: list[list[str]],
+    clean_run: dict[str, Any],
+) -> None:
+    """Batches 3 and 4 run again with their input and time, as Spark replays a batch after a
+    crash: every write is skipped (no new commit anywhere), the tables stay as they were, and
+    the batch reports the same figures (its blacklist entries read back)."""
+    run = options(module_dir / "generated", module_dir, dbt_project.schema)
+    locations = {name: table_location(spark, run.schema, name) for name in TABLES}
+    before = {name: len(delta_commits(location)) for name, location in locations.items()}
+    logged = {row.batch_id: row for row in spark.table(f"{run.schema}.ad_stream_batches").collect()}
+    for batch_id in (3, 4):
+        job = AdStreamBatch(run, locations, log=lambda _: None)
+        batch_time = logged[batch_id].batch_time
+        lines = spark.createDataFrame(
+            [(line, f"replayed-{batch_id}.log") for line in generated[batch_id]],
+            "line string, source string",
+        ).withColumn("batch_time", F.lit(batch_time))
+        job(lines, batch_id)
+        (metrics,) = job.metrics
+        assert (metrics.counted_clicks, metrics.new_blacklisted, metrics.blacklist_size) == (
+            logged[batch_id].counted_clicks,
+            logged[batch_id].new_blacklisted,
+            logged[batch_id].blacklist_size,
+        )
+    assert {name: len(delta_commits(location)) for name, location in locations.items()} == before
+    assert read_tables(spark, run.schema) == clean_run
+
+
+def test_killed_twice_inside_batches_and_restarted_nothing_is_lost_or_doubled(
+    spark: Any,
+    module_dir: Path,
+    expected: Replay,
+    clean_run: dict[str, Any],
+) -> None:
+    """`ecom stream` in a warehouse of its own, killed with SIGKILL (the process and its JVM)
+    first right after a batch wrote its blacklist entries and before its per-user counts,
+    then after a batch's per-user counts and before its row in the batch log; run again each
+    time. The tables equal the replay of SPEC 4 and the uninterrupted run."""
+    warehouse = module_dir / "killed"
+    schema = "t_ad_stream_killed"
+    tables_dir = warehouse / "warehouse" / f"{schema}.db"
+    command = [
+        str(Path(sys.executable).parent / "ecom"),
+        "stream",
+        "--input",
+        str(module_dir / "generated"),
+        "--checkpoint",
+        str(warehouse / "checkpoint"),
+        "--schema",
+        schema,
+        "--available-now",
+        "--max-files-per-trigger",
+        "1",
+        "--max-age",
+        "off",
     ]
-    run = options(module_dir / "generated", module_dir, "t_ad_stream_restarted")
+    environment = {**os.environ, "ECOM_WAREHOUSE_DIR": str(warehouse)}
 
-    def crash_at(batch_id: int, stage: str) -> None:
-        if crashes and (batch_id, stage) == crashes[0]:
-            crashes.pop(0)
-            raise SimulatedCrash(f"killed in batch {batch_id} after {stage}")
+    def location(name: str) -> str:
+        return str(tables_dir / name)
 
-    for _ in range(len(crashes)):
-        with pytest.raises(StreamingQueryException, match="killed in batch"):
-            run_stream(spark, run, stage_hook=crash_at, log=lambda _: None)
-    processed = [m.batch_id for m in run_stream(spark, run, stage_hook=crash_at)]
-    assert not crashes
-    assert processed == [4]  # batch 4 was replayed after its last crash, then the input ended
-    assert read_tables(spark, "t_ad_stream_restarted") == clean_run
+    def blacklist_ahead_of_counts() -> int | None:
+        ahead = batches_committed(location("ad_blacklist")) - batches_committed(
+            location("ad_user_daily_clicks")
+        )
+        return min(ahead, default=None)
+
+    def counts_ahead_of_log(after: int) -> int | None:
+        ahead = batches_committed(location("ad_user_daily_clicks")) - batches_committed(
+            location("ad_stream_batches")
+        )
+        return min((batch for batch in ahead if batch > after), default=None)
+
+    def run_until(condition: Callable[[], int | None]) -> int:
+        process = subprocess.Popen(
+            command,
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 900
+        try:
+            while (batch := condition()) is None:
+                assert process.poll() is None, "the stream ended before the moment to kill it"
+                assert time.monotonic() < deadline
+                time.sleep(0.01)
+        finally:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        return batch
+
+    first = run_until(blacklist_ahead_of_counts)
+    # killed inside batch `first`: its blacklist entries committed, its counts and row not
+    assert first not in batches_committed(location("ad_stream_batches"))
+    second = run_until(lambda: counts_ahead_of_log(first))
+    assert second not in batches_committed(location("ad_stream_batches"))
+    time.sleep(2)  # the killed JVM's files are closed
+    finished = subprocess.run(
+        command, env=environment, capture_output=True, text=True, timeout=900, check=False
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    assert "ad-stream batch 4:" in finished.stdout
+
+    killed = read_tables(
+        spark, schema, lambda name: spark.read.format("delta").load(location(name))
+    )
+    assert_equals_replay(killed, expected)
+    assert killed == clean_run
+    for name in TABLES:  # the replays committed nothing twice
+        versions = [c["txn"][1] for c in delta_commits(location(name)) if c["txn"]]
+        assert versions == sorted(set(versions)), name
 
 
 def test_dbt_recomputation_reconciles_with_the_stream(

@@ -1,8 +1,11 @@
 """The streaming module's pure parts, without a JVM: producer, table definitions, progress line,
-and the `ecom stream` / `ecom produce-clicks` command lines."""
+options, the warehouse lock test, and the `ecom stream` / `ecom produce-clicks` command lines."""
 
 from __future__ import annotations
 
+import fcntl
+import subprocess
+import sys
 from collections import Counter
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -10,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from ecom_analytics import warehouse_lock
 from ecom_analytics.cli import main
-from streaming.job import BatchMetrics
+from streaming.batch import BatchMetrics
+from streaming.options import StreamOptions, duration_ms
 from streaming.producer import ProducerConfig, chunk_files, log_files, produce
 from streaming.tables import TABLES, load_tables, stream_schema
 from tests.ad_stream_reference import classify, replay
@@ -96,8 +101,11 @@ def test_table_definitions_come_from_the_dbt_sources_file() -> None:
     assert load_tables() == TABLES
     assert TABLES["ad_daily_clicks"].ddl("ecom") == (
         "create table if not exists ecom.ad_daily_clicks (ad_id bigint, province string, "
-        "city string, clicks bigint, updated_at timestamp, click_date date) using parquet "
-        "partitioned by (click_date)"
+        "city string, clicks bigint, updated_at timestamp, click_date date) using delta "
+        "partitioned by (click_date) tblproperties ('delta.enableDeletionVectors' = 'false', "
+        "'delta.autoOptimize.autoCompact' = 'true', "
+        "'delta.logRetentionDuration' = 'interval 1 day', "
+        "'delta.deletedFileRetentionDuration' = 'interval 1 day')"
     )
     assert TABLES["ad_click_trend"].partition_by is None
     spec = {
@@ -143,6 +151,56 @@ def test_progress_line_names_every_figure() -> None:
     )
 
 
+def test_durations_of_the_time_bounds() -> None:
+    assert duration_ms("10 minutes") == 600_000
+    assert duration_ms("90s") == 90_000
+    assert duration_ms("1 hour") == duration_ms("1h") == 3_600_000
+    assert duration_ms("14 days") == 14 * 86_400_000
+    assert duration_ms("off") is None
+    for text in ("ten minutes", "5 fortnights", "-1 day", ""):
+        with pytest.raises(ValueError, match="expected a duration"):
+            duration_ms(text)
+    defaults = StreamOptions()
+    assert (defaults.max_future_ms, defaults.max_age_ms) == (600_000, 14 * 86_400_000)
+
+
+def test_a_warehouse_held_by_another_process_is_named_before_spark_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Derby's exclusive lock on metastore_db/dbex.lck, held by another process, is found (and
+    left alone); a free or missing metastore is free."""
+    from pyspark import SparkContext
+
+    monkeypatch.setattr(SparkContext, "_active_spark_context", None)  # no JVM of our own
+    assert warehouse_lock.holder(tmp_path) is None  # no metastore yet
+    lock = tmp_path / "metastore_db" / "dbex.lck"
+    lock.parent.mkdir()
+    lock.write_bytes(b"")
+    assert warehouse_lock.holder(tmp_path) is None
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, sys; f = open(sys.argv[1], 'r+b'); fcntl.lockf(f, fcntl.LOCK_EX); "
+            "print('locked', flush=True); sys.stdin.read()",
+            str(lock),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+        assert warehouse_lock.holder(tmp_path) in (holder.pid, 0)
+        with pytest.raises(warehouse_lock.WarehouseLockedError, match="another program holds"):
+            warehouse_lock.check_free(tmp_path)
+    finally:
+        holder.communicate("")
+    assert warehouse_lock.holder(tmp_path) is None
+    with open(lock, "r+b") as handle:  # the test left no lock of its own behind
+        fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -150,6 +208,8 @@ def test_progress_line_names_every_figure() -> None:
         (["stream", "--input", "/nonexistent/clicks"], "is not a folder"),
         (["stream", "--threshold", "0"], "expected a whole number"),
         (["stream", "--available-now", "--trigger-interval", "5 seconds"], "not allowed"),
+        (["stream", "--max-future", "soon"], "expected a duration"),
+        (["stream", "--max-age", "7 weeks"], "expected a duration"),
         (["produce-clicks", "--rate", "-5"], "--rate"),
         (["produce-clicks", "--kafka-topic", "t"], "--kafka-topic need --sink kafka"),
         (["produce-clicks", "--sink", "kafka,s3"], "expected files, kafka or files,kafka"),

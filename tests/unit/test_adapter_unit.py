@@ -120,6 +120,16 @@ def test_expand_local_jars(tmp_path) -> None:
         [f"{tmp_path}/a.jar", f"{tmp_path}/b.jar", "hdfs:///libs/*.jar", f"{tmp_path}/notes.txt"]
     )
     assert expanded["spark.master"] == "local[*]"
+    # the local jars on the driver's class path too, after what was there already
+    assert expanded["spark.driver.extraClassPath"] == ":".join(
+        [f"{tmp_path}/a.jar", f"{tmp_path}/b.jar", f"{tmp_path}/notes.txt"]
+    )
+    again = expand_local_jars(
+        {**parameters, "spark.driver.extraClassPath": f"/x.jar:{tmp_path}/a.jar"}
+    )
+    assert again["spark.driver.extraClassPath"] == ":".join(
+        ["/x.jar", f"{tmp_path}/a.jar", f"{tmp_path}/b.jar", f"{tmp_path}/notes.txt"]
+    )
     assert expand_local_jars({"spark.master": "local[1]"}) == {"spark.master": "local[1]"}
 
 

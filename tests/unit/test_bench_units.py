@@ -29,7 +29,7 @@ from ecom_analytics.bench.procs import (
     role_of,
     run_measured,
 )
-from ecom_analytics.bench.stream_probe import PUBLISHED
+from ecom_analytics.bench.stream_probe import batch_commit_times
 from ecom_analytics.bench.stream_stats import (
     FinishedBatch,
     LandedFile,
@@ -45,7 +45,6 @@ from ecom_analytics.bench.task import (
     project_task,
     task_from_vars,
 )
-from streaming.job import STAGES
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -536,7 +535,18 @@ def test_file_latencies_end_when_the_counts_are_published_not_when_the_batch_end
         FinishedBatch(0, ended_at=103.0, input_lines=20, duration_seconds=2.0, published_at=102.5)
     ]
     assert file_latencies(files, batches) == [2.5, 1.5]
-    assert PUBLISHED in STAGES  # the probe's stage hook waits for a stage the job calls
+
+
+def test_publication_times_come_from_the_tables_commits_of_each_batch() -> None:
+    """The stream's commits name their batch in `userMetadata`; the table's creation and
+    commits of others (no such metadata) are no batch's publication."""
+    history = [
+        (1_000, None),
+        (2_500, '{"stream_id": "s", "batch_id": 0}'),
+        (2_600, "written by hand"),
+        (4_000, '{"stream_id": "s", "batch_id": 1}'),
+    ]
+    assert batch_commit_times(history) == {0: 2.5, 1: 4.0}
 
 
 def test_a_rate_is_sustained_when_steady_batches_fit_the_trigger() -> None:

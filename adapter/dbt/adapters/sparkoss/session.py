@@ -63,9 +63,11 @@ def prepare_local_folders(parameters: Mapping[str, str]) -> None:
 
 
 def expand_local_jars(parameters: Mapping[str, str]) -> dict[str, str]:
-    """`parameters` with the local entries of `spark.jars` expanded: spark-submit expands a glob
-    for the driver's class path, but SparkContext then fails to add the literal pattern (an
-    ERROR in every run). An entry that matches no file stops here, before the JVM starts."""
+    """`parameters` with the local entries of `spark.jars` expanded and also put on the driver's
+    class path. SparkContext fails to add a literal glob (an ERROR in every run); and classes of
+    jars added at run time are lost to threads that py4j, dbt or the Thrift server start once a
+    session's artifacts are cleaned up, while the driver's class path serves every thread. An
+    entry that matches no file stops here, before the JVM starts."""
     from dbt_common.exceptions import DbtRuntimeError
 
     jars = []
@@ -86,7 +88,20 @@ def expand_local_jars(parameters: Mapping[str, str]) -> dict[str, str]:
         jars.extend(found)
     if not jars:
         return dict(parameters)
-    return {**parameters, "spark.jars": ",".join(jars)}
+    class_path = [
+        entry
+        for entry in parameters.get("spark.driver.extraClassPath", "").split(os.pathsep)
+        if entry
+    ]
+    class_path += [
+        jar
+        for jar in jars
+        if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", jar) and jar not in class_path
+    ]
+    expanded = {**parameters, "spark.jars": ",".join(jars)}
+    if class_path:
+        expanded["spark.driver.extraClassPath"] = os.pathsep.join(class_path)
+    return expanded
 
 
 QUERY_CONTEXT_LOGGERS = ("SQLQueryContextLogger", "DataFrameQueryContextLogger")
