@@ -27,7 +27,7 @@
 {%- for column in order -%}
     {%- do latest_first.append(column ~ ' desc') -%}
 {%- endfor -%}
-{%- set event_columns = [unit] + order + ['step_mask', 'action_date'] -%}
+{%- set event_columns = [unit] + order + ['step_mask'] -%}
 {%- set strict_step_times = ['action_time'] -%}
 {%- for step in steps[1:] -%}
     {%- do strict_step_times.append(
@@ -56,7 +56,6 @@ events as (
             array(
                 {{ strict_step_times | join(',\n                ') }}
             ) as step_times,
-            action_date,
             action_time
         from events
         window latest_first as (
@@ -114,7 +113,6 @@ events as (
             step_mask,
             events_after,
             times_from_step_1 as step_times,
-            action_date,
             action_time
         from times_from_step_1
     ),
@@ -141,44 +139,40 @@ scored_attempts as (
             ) - 1,
             size(step_times)
         ) as steps_reached,
-        action_date,
         action_time
     from attempts
     where {{ funnel_step_matches(1) }}
 ),
 
-best_attempts as (
-    -- the most steps, then the earliest entry (the one with the most events after it)
+ranked_attempts as (
+    -- the best attempt: the most steps, then the earliest entry (the most events after it)
     select
         unit_id,
-        max_by(
-            named_struct(
-                'entry_city_id', city_id,
-                'steps_reached', steps_reached,
-                'step_times', step_times,
-                'entry_date', action_date,
-                'entry_time', action_time
-            ),
-            named_struct('steps_reached', steps_reached, 'events_after', events_after)
-        ) as best
+        city_id,
+        step_times,
+        steps_reached,
+        action_time,
+        named_struct('steps_reached', steps_reached, 'events_after', events_after)
+            as attempt_rank,
+        max(named_struct('steps_reached', steps_reached, 'events_after', events_after))
+            over (partition by unit_id) as best_rank
     from scored_attempts
-    group by unit_id
 ),
 
 final as (
     select
-        cast(best_attempts.unit_id as string) as unit_id,
-        best_attempts.best.entry_city_id,
-        cast(best_attempts.best.steps_reached as int) as steps_reached,
+        cast(unit_id as string) as unit_id,
+        city_id as entry_city_id,
+        cast(steps_reached as int) as steps_reached,
         transform(
-            slice(best_attempts.best.step_times, 1, best_attempts.best.steps_reached),
-            step_time -> timestampdiff(second, best_attempts.best.entry_time, step_time)
+            slice(step_times, 1, steps_reached),
+            step_time -> timestampdiff(second, action_time, step_time)
         ) as seconds_to_step,
-        best_attempts.best.entry_date,
-        best_attempts.best.entry_time,
-        best_attempts.best.entry_time
-        + interval {{ task.funnel_window_seconds }} seconds as window_end_time
-    from best_attempts
+        to_date(action_time) as entry_date,
+        action_time as entry_time,
+        action_time + interval {{ task.funnel_window_seconds }} seconds as window_end_time
+    from ranked_attempts
+    where attempt_rank = best_rank
 )
 
 select * from final

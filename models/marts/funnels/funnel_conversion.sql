@@ -6,6 +6,7 @@
     (median and 90th percentile), and at step 1 the units whose window was still open when the
     data ended.
 
+    One pass over the units: each unit in its three breakdowns, one row per step it reached.
     The durations are counted per (breakdown, step, seconds) first and the percentiles taken
     with those counts as frequencies: the percentile_cont of every unit's duration, from a few
     thousand rows instead of one per unit. Incremental by task: the folder's config writes this
@@ -46,50 +47,42 @@ data_end as (
 ),
 
 unit_breakdowns as (
+    -- every unit in three breakdowns: all units, the area of its entry, the day of its entry
     select
-        'all' as breakdown_kind,
-        'all' as breakdown_value,
+        explode(array(
+            named_struct('kind', 'all', 'value', 'all'),
+            named_struct('kind', 'area', 'value', cities.area),
+            named_struct('kind', 'entry_date', 'value', cast(units.entry_date as string))
+        )) as breakdown,
         units.steps_reached,
         units.seconds_to_step,
-        units.window_end_time
-    from units
-    union all
-    select
-        'area' as breakdown_kind,
-        cities.area as breakdown_value,
-        units.steps_reached,
-        units.seconds_to_step,
-        units.window_end_time
+        units.steps_reached < {{ steps | length }}
+        and units.window_end_time > data_end.last_action_time as is_incomplete
     from units
     inner join cities
         on units.entry_city_id = cities.city_id
-    union all
-    select
-        'entry_date' as breakdown_kind,
-        cast(units.entry_date as string) as breakdown_value,
-        units.steps_reached,
-        units.seconds_to_step,
-        units.window_end_time
-    from units
+    cross join data_end
 ),
 
 reached as (
-    -- one row per unit and step its best attempt reached: the seconds from entry to the step
+    -- one row per unit, breakdown and step its best attempt reached
     select
-        breakdown_kind,
-        breakdown_value,
-        posexplode(seconds_to_step) as (step_index, seconds)
+        unit_breakdowns.breakdown.kind as breakdown_kind,
+        unit_breakdowns.breakdown.value as breakdown_value,
+        unit_breakdowns.is_incomplete,
+        posexplode(unit_breakdowns.seconds_to_step) as (step_index, seconds)
     from unit_breakdowns
 ),
 
 durations as (
-    -- units per breakdown, step and seconds
+    -- units per breakdown, step and seconds from entry to the step
     select
         breakdown_kind,
         breakdown_value,
         step_index + 1 as step,
         seconds,
-        count(*) as units
+        count(*) as units,
+        count_if(step_index = 0 and is_incomplete) as incomplete_units
     from reached
     group by breakdown_kind, breakdown_value, step_index, seconds
 ),
@@ -100,45 +93,32 @@ reached_steps as (
         breakdown_value,
         step,
         sum(units) as units_reached,
+        sum(incomplete_units) as incomplete_units,
         percentile(seconds, 0.5, units) as median_seconds_to_step,
         percentile(seconds, 0.9, units) as p90_seconds_to_step
     from durations
     group by breakdown_kind, breakdown_value, step
 ),
 
-incomplete as (
-    -- units short of the last step whose window outlasts the data: they may still convert
-    select
-        unit_breakdowns.breakdown_kind,
-        unit_breakdowns.breakdown_value,
-        count_if(
-            unit_breakdowns.steps_reached < {{ steps | length }}
-            and unit_breakdowns.window_end_time > data_end.last_action_time
-        ) as incomplete_units
-    from unit_breakdowns
-    cross join data_end
-    group by unit_breakdowns.breakdown_kind, unit_breakdowns.breakdown_value
-),
-
 breakdown_steps as (
     -- every step of every breakdown value with units at step 1
     select
-        incomplete.breakdown_kind,
-        incomplete.breakdown_value,
+        breakdown_values.breakdown_kind,
+        breakdown_values.breakdown_value,
         funnel_steps.step,
         funnel_steps.step_name,
         coalesce(reached_steps.units_reached, 0) as units_reached,
-        case when funnel_steps.step = 1 then incomplete.incomplete_units else 0 end
-            as incomplete_units,
+        coalesce(reached_steps.incomplete_units, 0) as incomplete_units,
         reached_steps.median_seconds_to_step,
         reached_steps.p90_seconds_to_step
-    from incomplete
+    from reached_steps as breakdown_values
     cross join funnel_steps
     left join reached_steps
         on
-            incomplete.breakdown_kind = reached_steps.breakdown_kind
-            and incomplete.breakdown_value = reached_steps.breakdown_value
+            breakdown_values.breakdown_kind = reached_steps.breakdown_kind
+            and breakdown_values.breakdown_value = reached_steps.breakdown_value
             and funnel_steps.step = reached_steps.step
+    where breakdown_values.step = 1
 ),
 
 compared as (
