@@ -4,8 +4,8 @@ One small generated data set; the project up to the funnel is built once, then t
 nodes (its parameters, events, units and mart) run once per task: every combination of
 `funnel_order` (ordered, strict) x `funnel_unit` (session, user) x three windows, each its own
 `task_id`, with steps that mix every kind (page, search, click, order, pay; ids and `any`). The
-first task is a `dbt build` of those nodes (their data tests too), the others `dbt run`: a
-dbt invocation costs seconds, so nothing else is selected. After each run, the units' best
+first task is a `dbt build` of those nodes (their unit and data tests too), the others `dbt
+run`: a dbt invocation costs seconds, so nothing else is selected. After each run, the units' best
 attempts (`int_funnel_units_converted`) must equal spec_reference's unit for unit; at the end,
 every task's rows of the mart must equal spec_reference's row for row, and every task must
 still be there (each run replaced only its own partition).
@@ -46,6 +46,15 @@ FUNNEL_NODES = (
     "funnel_conversion",
 )
 MART_ORDER = ["breakdown_kind", "breakdown_value", "step"]
+# the dbt unit tests of the funnel's models (models/*/funnels/_funnels__models.yml): the edges
+UNIT_TESTS = (
+    "int_funnel_events_matched_flags_every_kind_of_step",
+    "int_funnel_events_matched_keeps_every_action_in_strict_mode",
+    "int_funnel_units_converted_ordered_takes_the_earliest_events_in_the_window",
+    "int_funnel_units_converted_strict_takes_the_very_next_events",
+    "int_funnel_units_converted_user_unit_spans_sessions",
+    "funnel_conversion_counts_each_breakdown_and_step",
+)
 
 
 @dataclass(frozen=True)
@@ -54,6 +63,8 @@ class Built:
     """Every task's rows of funnel_conversion after the last run."""
     units: dict[str, pd.DataFrame]
     """int_funnel_units_converted as each task's run left it, by task_id."""
+    first_build: dict[str, str]
+    """Node name -> status of the first task's `dbt build` (unit and data tests included)."""
 
 
 @pytest.fixture(scope="module")
@@ -63,16 +74,17 @@ def built(dbt_project: DbtProject, spark) -> Built:
     assert seeds.success, seeds.text()[-3000:]
     upstream = dbt_project.invoke("run", "--select", "+int_funnel_events_matched")
     assert upstream.success, upstream.text()[-3000:]
-    units = {}
+    units, first_build = {}, {}
     for index, task in enumerate(TASKS):
         command = "build" if index == 0 else "run"
         run = dbt_project.invoke(command, "--select", *FUNNEL_NODES, vars=task.dbt_vars())
         assert run.success, run.failures() or run.text()[-3000:]
+        first_build = first_build or run.statuses()
         units[task.task_id] = spark.table(
             dbt_project.relation("int_funnel_units_converted")
         ).toPandas()
     mart = spark.table(dbt_project.relation("funnel_conversion")).toPandas()
-    return Built(mart=mart, units=units)
+    return Built(mart=mart, units=units, first_build=first_build)
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +101,12 @@ def reference(built: Built, dbt_project: DbtProject) -> dict[str, tuple]:
         units = spec.funnel_units(actions, matching, task)
         result[task.task_id] = (units, spec.funnel_conversion(units, actions, area_of, task))
     return result
+
+
+def test_the_unit_tests_at_the_edges_ran_and_passed(built: Built) -> None:
+    assert {name: built.first_build.get(name) for name in UNIT_TESTS} == dict.fromkeys(
+        UNIT_TESTS, "pass"
+    )
 
 
 def test_the_combinations_funnel_differently(reference: dict[str, tuple]) -> None:
