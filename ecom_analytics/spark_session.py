@@ -35,13 +35,17 @@ def warehouse_dir() -> str:
 
 
 def local_spark_conf(
-    app_name: str = "ecom_analytics", warehouse: str | None = None, batch_jit: bool = True
+    app_name: str = "ecom_analytics",
+    warehouse: str | None = None,
+    batch_jit: bool = True,
+    log_file: str | None = None,
 ) -> dict[str, str]:
     """Spark settings of the `local` target, as profiles.yml renders them from the environment.
 
     `warehouse` replaces `$ECOM_WAREHOUSE_DIR` as the root of the metastore, the table data and
     the Derby log (the Thrift server of `ecom thrift` keeps its own there). `batch_jit=False`
     leaves out BATCH_JIT_OPTIONS, for a long-running job that compiles its code once.
+    `log_file`: Spark's log goes there instead of the terminal (conf/log4j2-file.properties).
     """
     warehouse = warehouse or warehouse_dir()
     env = os.environ.get
@@ -57,7 +61,12 @@ def local_spark_conf(
             "-XX:+UseParallelGC"
             + (f" {BATCH_JIT_OPTIONS}" if batch_jit else "")
             + f" -Dderby.stream.error.file={warehouse}/derby.log"
-            " -Dlog4j2.configurationFile=conf/log4j2.properties"
+            + (
+                " -Dlog4j2.configurationFile=conf/log4j2.properties,conf/log4j2-file.properties"
+                f" -Decom.log.file={log_file}"
+                if log_file
+                else " -Dlog4j2.configurationFile=conf/log4j2.properties"
+            )
         ),
         "spark.driver.bindAddress": "127.0.0.1",
         "spark.driver.host": "127.0.0.1",
@@ -81,10 +90,11 @@ def local_spark(
     app_name: str = "ecom_analytics",
     extra_conf: dict[str, str] | None = None,
     batch_jit: bool = True,
+    log_file: str | None = None,
 ) -> SparkSession:
     """The embedded SparkSession on `$ECOM_WAREHOUSE_DIR`, with Hive metastore support (and the
-    archive of Spark's classes of `ecom jvm-archive`, when this machine has one); `batch_jit` as
-    for `local_spark_conf`."""
+    archive of Spark's classes of `ecom jvm-archive`, when this machine has one); `batch_jit`
+    and `log_file` as for `local_spark_conf`."""
     from dbt.adapters.sparkoss.class_archive import with_class_archive
     from dbt.adapters.sparkoss.session import expand_local_jars, silence_query_context_logs
     from pyspark.sql import SparkSession
@@ -94,7 +104,12 @@ def local_spark(
     os.makedirs(warehouse_dir(), exist_ok=True)
     builder = SparkSession.builder.enableHiveSupport()
     conf = with_class_archive(
-        expand_local_jars({**local_spark_conf(app_name, batch_jit=batch_jit), **(extra_conf or {})})
+        expand_local_jars(
+            {
+                **local_spark_conf(app_name, batch_jit=batch_jit, log_file=log_file),
+                **(extra_conf or {}),
+            }
+        )
     )
     for key, value in conf.items():
         builder = builder.config(key, value)

@@ -28,6 +28,50 @@ def checkpoint_id(spark: SparkSession, checkpoint: str) -> str | None:
     return str(json.loads(text)["id"])
 
 
+def offset_source(offset: str) -> str | None:
+    """Which source wrote a source offset of a checkpoint's offset log: `files` for the file
+    source's `{"logOffset": N}`, `kafka` for topic -> partition -> offset, None otherwise."""
+    try:
+        found = json.loads(offset)
+    except ValueError:
+        return None
+    if isinstance(found, dict) and isinstance(found.get("logOffset"), int):
+        return "files"
+    if (
+        found
+        and isinstance(found, dict)
+        and all(
+            isinstance(partitions, dict) and all(isinstance(o, int) for o in partitions.values())
+            for partitions in found.values()
+        )
+    ):
+        return "kafka"
+    return None
+
+
+def checkpoint_source(spark: SparkSession, checkpoint: str) -> str | None:
+    """The source (`files` or `kafka`) of a checkpoint's newest planned batch, or None."""
+    newest = storage.newest_numbered(spark, f"{checkpoint}/offsets")
+    if newest is None:
+        return None
+    lines = [row.value for row in spark.read.text(newest).collect()]
+    # "v1", the batch's metadata, then one offset per source
+    return offset_source(lines[2]) if len(lines) > 2 else None
+
+
+def check_source(spark: SparkSession, options: StreamOptions) -> None:
+    """Refuse a checkpoint that another kind of source wrote: its offsets mean nothing to this
+    one (Spark would fail on them, or start over and count clicks twice)."""
+    found = checkpoint_source(spark, options.checkpoint)
+    if found is not None and found != options.source:
+        raise StreamSetupError(
+            f"checkpoint {options.checkpoint} belongs to a stream that read --source {found}; "
+            f"a --source {options.source} stream cannot go on from it: give it a --checkpoint "
+            "of its own (its tables must be new too: another --schema), or add --reset to drop "
+            "the streaming tables and the checkpoint and start over"
+        )
+
+
 def check_resume(spark: SparkSession, options: StreamOptions) -> None:
     """Refuse to mix the tables of one checkpoint with another one, to change the threshold of
     a running stream, or to go on from a checkpoint whose tables are gone: each would break the

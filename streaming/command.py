@@ -9,6 +9,7 @@ import traceback
 from pathlib import Path
 
 from ecom_analytics.cli import CommandError
+from ecom_analytics.kafka_broker.settings import DEFAULT_TOPIC, default_bootstrap_servers
 from ecom_analytics.warehouse_lock import WarehouseLockedError
 from streaming.checks import StreamSetupError
 from streaming.options import (
@@ -21,9 +22,10 @@ from streaming.options import (
     default_checkpoint,
     default_input_dir,
     duration_ms,
+    log_file,
 )
 from streaming.parsing import MAX_LINE_BYTES
-from streaming.source import SourceError, kafka_package
+from streaming.source import SourceError, check_broker, kafka_package
 from streaming.tables import TableMismatchError, stream_schema
 
 NAME = "stream"
@@ -52,7 +54,9 @@ spark-submit, pass `--packages {kafka_package()}` (and Delta Lake's).
 examples:
   ecom generate --ad-clicks 200000 --ad-click-files 20 && ecom stream --available-now
   ecom produce-clicks --rate 20000 &  ecom stream --trigger-interval '5 seconds'
-  ecom stream --source kafka --kafka-bootstrap-servers broker:9092 --kafka-topic ad_clicks
+  ecom kafka start && ecom produce-clicks --sink kafka &  ecom stream --source kafka
+  ecom stream --source kafka --kafka-bootstrap-servers broker:9093 \\
+      --kafka-topic clicks --kafka-option kafka.security.protocol=SSL
 """
 
 
@@ -100,13 +104,40 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="Spark's file source ignores files older than the newest one it saw by more than "
         "this (default: %(default)s)",
     )
-    source.add_argument("--kafka-bootstrap-servers", metavar="HOSTS", help="for --source kafka")
-    source.add_argument("--kafka-topic", metavar="TOPIC", help="for --source kafka")
+    source.add_argument(
+        "--kafka-bootstrap-servers",
+        metavar="HOSTS",
+        help="for --source kafka: the brokers (default $ECOM_KAFKA_BOOTSTRAP_SERVERS, else the "
+        "local broker of `ecom kafka start`, 127.0.0.1:9092)",
+    )
+    source.add_argument(
+        "--kafka-topic",
+        metavar="TOPIC",
+        default=DEFAULT_TOPIC,
+        help="for --source kafka: the topic (default: %(default)s)",
+    )
     source.add_argument(
         "--kafka-starting-offsets",
         default="earliest",
         metavar="OFFSETS",
-        help="where a new checkpoint starts reading: earliest, latest or JSON (default: earliest)",
+        help="where a new checkpoint starts reading: earliest (all the topic keeps), latest "
+        "(only records produced from now on) or JSON offsets per partition (default: earliest); "
+        "a checkpoint goes on from its own offsets",
+    )
+    source.add_argument(
+        "--kafka-option",
+        action="append",
+        default=[],
+        metavar="kafka.NAME=VALUE",
+        help="a setting of Spark's Kafka consumer, passed as it is (repeat it): e.g. "
+        "kafka.security.protocol=SASL_SSL, kafka.sasl.mechanism=PLAIN, kafka.sasl.jaas.config=...",
+    )
+    source.add_argument(
+        "--fail-on-data-loss",
+        choices=("true", "false"),
+        default="true",
+        help="stop when records the checkpoint still needs are gone (deleted by retention, topic "
+        "recreated): true keeps counts exact; false skips them with a warning (default: true)",
     )
     source.add_argument(
         "--max-offsets-per-trigger",
@@ -179,10 +210,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def kafka_options(pairs: list[str]) -> tuple[tuple[str, str], ...]:
+    """`kafka.NAME=VALUE` settings as (name, value); CommandError for anything else."""
+    found = []
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.startswith("kafka.") or name == "kafka.":
+            raise CommandError(
+                f"--kafka-option {pair!r}: expected kafka.NAME=VALUE, a setting of the Kafka "
+                "consumer such as kafka.security.protocol=SSL"
+            )
+        if name == "kafka.bootstrap.servers":
+            raise CommandError("give the brokers with --kafka-bootstrap-servers")
+        found.append((name, value))
+    return tuple(found)
+
+
 def options_from(args: argparse.Namespace) -> StreamOptions:
     """Validated options; CommandError for what a user has to fix."""
-    if args.source == "kafka" and not (args.kafka_bootstrap_servers and args.kafka_topic):
-        raise CommandError("--source kafka needs --kafka-bootstrap-servers and --kafka-topic")
+    if args.source != "kafka" and args.kafka_option:
+        raise CommandError("--kafka-option is for --source kafka")
     if args.source == "files" and not Path(args.input).is_dir() and "://" not in args.input:
         raise CommandError(
             f"--input {args.input} is not a folder: write click logs there with "
@@ -191,9 +238,12 @@ def options_from(args: argparse.Namespace) -> StreamOptions:
     return StreamOptions(
         source=args.source,
         input_dir=args.input,
-        kafka_bootstrap_servers=args.kafka_bootstrap_servers,
+        kafka_bootstrap_servers=args.kafka_bootstrap_servers
+        or default_bootstrap_servers(os.environ),
         kafka_topic=args.kafka_topic,
         kafka_starting_offsets=args.kafka_starting_offsets,
+        kafka_options=kafka_options(args.kafka_option),
+        fail_on_data_loss=args.fail_on_data_loss == "true",
         max_offsets_per_trigger=args.max_offsets_per_trigger,
         checkpoint=args.checkpoint,
         schema=args.schema,
@@ -207,9 +257,26 @@ def options_from(args: argparse.Namespace) -> StreamOptions:
     )
 
 
-def _log_file(options: StreamOptions) -> Path:
-    """Where a failure's full trace goes: beside the checkpoint."""
-    return Path(os.path.abspath(options.checkpoint)).parent / "ecom-stream-error.log"
+def _failure(error: Exception, options: StreamOptions) -> str:
+    """What stopped a running stream, in a line: the Kafka brokers gone, or Spark's first line."""
+    if options.source == "kafka":
+        from ecom_analytics.kafka_broker.client import refused
+
+        reason = refused(options.kafka_bootstrap_servers or "")
+        if reason is not None:
+            return (
+                f"the Kafka brokers at {options.kafka_bootstrap_servers} do not answer ({reason})"
+            )
+    desc = getattr(error, "desc", None) or str(error)
+    return (desc.strip().splitlines() or [type(error).__name__])[0][:500]
+
+
+def _keep_trace(options: StreamOptions, trace: str) -> str:
+    """Append a failure's full trace to the stream's log; returns the log's path."""
+    path = log_file(options.checkpoint)
+    with open(path, "a", encoding="utf-8") as log:
+        log.write(f"\n{trace}\n")
+    return path
 
 
 def run(args: argparse.Namespace) -> int:
@@ -220,6 +287,11 @@ def run(args: argparse.Namespace) -> int:
     from streaming.job import open_spark, reset, run_stream
 
     options = options_from(args)
+    if options.source == "kafka":
+        try:
+            check_broker(options)
+        except SourceError as error:
+            raise CommandError(str(error)) from None
     os.makedirs(os.path.dirname(os.path.abspath(options.checkpoint)), exist_ok=True)
     try:
         spark = open_spark(options)
@@ -230,20 +302,20 @@ def run(args: argparse.Namespace) -> int:
     except (WarehouseLockedError, StreamSetupError, TableMismatchError, SourceError) as error:
         raise CommandError(str(error)) from None
     except StreamingQueryException as error:
+        trace = _keep_trace(options, f"{error.desc}\n{error.stackTrace}")
         print(
-            f"ecom stream: the stream stopped on an error: {error.desc.splitlines()[0]}\n"
-            f"Fix the cause and run the same command again: it resumes from {options.checkpoint}"
-            " without losing or double-counting a click.",
+            f"ecom stream: the stream stopped: {_failure(error, options)} (full trace in "
+            f"{trace}).\nFix the cause and run the same command again: it resumes from "
+            f"{options.checkpoint} without losing or double-counting a click.",
             file=sys.stderr,
         )
         return 1
     except Exception as error:  # Spark, the warehouse or the checkpoint could not be opened
-        log_file = _log_file(options)
-        log_file.write_text(traceback.format_exc(), encoding="utf-8")
+        trace = _keep_trace(options, traceback.format_exc())
         first = (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
         warehouse = warehouse_dir()
         print(
-            f"ecom stream: could not start: {first} (full trace in {log_file}). Check that no "
+            f"ecom stream: could not start: {first} (full trace in {trace}). Check that no "
             f"other program uses the warehouse ({warehouse}) "
             f"or the checkpoint ({options.checkpoint}) and that both are writable, then run the "
             "same command again.",

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 from streaming import storage
 from streaming.batch import AdStreamBatch, BatchMetrics
-from streaming.checks import check_resume
-from streaming.options import StreamOptions
+from streaming.checks import check_resume, check_source
+from streaming.options import StreamOptions, log_file
 from streaming.source import read_lines
 from streaming.tables import drop_tables, ensure_tables
 
@@ -71,7 +71,10 @@ def open_spark(options: StreamOptions, app_name: str = "ecom_analytics-ad_stream
     warehouse_lock.check_free(spark_session.warehouse_dir())
     # a long-running job compiles its code once: the batch JIT settings cost it about 3%
     return spark_session.local_spark(
-        app_name, {**STREAM_CONF, **local_stream_conf()}, batch_jit=False
+        app_name,
+        {**STREAM_CONF, **local_stream_conf()},
+        batch_jit=False,
+        log_file=log_file(options.checkpoint),
     )
 
 
@@ -79,6 +82,7 @@ def start_stream(
     spark: SparkSession, options: StreamOptions, log: Callable[[str], None] = print
 ) -> tuple[StreamingQuery, AdStreamBatch]:
     """Create the tables if missing, check the checkpoint matches them, start the query."""
+    check_source(spark, options)
     locations = ensure_tables(spark, options.schema)
     check_resume(spark, options)
     batch = AdStreamBatch(options, locations, log)

@@ -54,6 +54,11 @@ def default_checkpoint() -> str:
     return f"{warehouse}/checkpoints/ad_stream"
 
 
+def log_file(checkpoint: str) -> str:
+    """Where the stream's Spark log and the trace of a failure go: beside its checkpoint."""
+    return os.path.join(os.path.dirname(os.path.abspath(checkpoint)), "ecom-stream.log")
+
+
 @dataclass(frozen=True)
 class StreamOptions:
     """What `ecom stream` was asked to do. `max_future_ms` / `max_age_ms`: how far after / before
@@ -64,6 +69,9 @@ class StreamOptions:
     kafka_bootstrap_servers: str | None = None
     kafka_topic: str | None = None
     kafka_starting_offsets: str = "earliest"
+    kafka_options: tuple[tuple[str, str], ...] = ()
+    """Further `kafka.*` settings of the Kafka consumer (security, SASL, TLS), as given."""
+    fail_on_data_loss: bool = True
     max_offsets_per_trigger: int | None = None
     checkpoint: str = field(default_factory=default_checkpoint)
     schema: str = "ecom"

@@ -25,6 +25,19 @@ def kafka_package() -> str:
     return f"org.apache.spark:spark-sql-kafka-0-10_2.13:{pyspark.__version__}"
 
 
+def check_broker(options: StreamOptions) -> None:
+    """SourceError naming the bootstrap servers when none of them accepts a connection: a
+    quick answer before Spark starts (the Kafka source itself would retry for minutes)."""
+    from ecom_analytics.kafka_broker.client import refused
+
+    reason = refused(options.kafka_bootstrap_servers or "", timeout=5.0)
+    if reason is not None:
+        raise SourceError(
+            f"no Kafka broker answers at {options.kafka_bootstrap_servers} ({reason}): start it "
+            "(`ecom kafka start` runs one on this machine) or fix --kafka-bootstrap-servers"
+        )
+
+
 def read_lines(spark: SparkSession, options: StreamOptions) -> DataFrame:
     """The streaming DataFrame of log lines (`line`, `source`, `batch_time`)."""
     if options.source == "files":
@@ -36,9 +49,10 @@ def read_lines(spark: SparkSession, options: StreamOptions) -> DataFrame:
         reader = (
             spark.readStream.format("kafka")
             .option("kafka.bootstrap.servers", options.kafka_bootstrap_servers)
+            .options(**dict(options.kafka_options))
             .option("subscribe", options.kafka_topic)
             .option("startingOffsets", options.kafka_starting_offsets)
-            .option("failOnDataLoss", "true")
+            .option("failOnDataLoss", str(options.fail_on_data_loss).lower())
         )
         if options.max_offsets_per_trigger:
             reader = reader.option("maxOffsetsPerTrigger", options.max_offsets_per_trigger)

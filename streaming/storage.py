@@ -43,3 +43,16 @@ def has_children(spark: SparkSession, location: str) -> bool:
     return any(
         not status.getPath().getName().startswith(("_", ".")) for status in fs.listStatus(path)
     )
+
+
+def newest_numbered(spark: SparkSession, location: str) -> str | None:
+    """The entry of a folder with the highest number as its name (a checkpoint's log), or None."""
+    fs, path = _path(spark, location)
+    if not fs.exists(path):
+        return None
+    numbered = [
+        (int(status.getPath().getName()), status.getPath().toString())
+        for status in fs.listStatus(path)
+        if status.getPath().getName().isdigit()
+    ]
+    return max(numbered)[1] if numbered else None

@@ -141,6 +141,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="clicks/s to feed, increasing; stops after the first rate not sustained",
     )
     stream.add_argument(
+        "--stream-sources",
+        default="files,kafka",
+        help="what the job reads, each probed in turn: files, kafka (a broker of the run's own) "
+        "or both (default)",
+    )
+    stream.add_argument(
         "--stream-trigger",
         type=float,
         default=3.0,
@@ -162,6 +168,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="batches run before the rates to warm the JVM up, as in a long-running job "
         "(default 30; 0: none)",
     )
+
+
+def stream_sources(text: str) -> list[str]:
+    """`files`, `kafka` or both, in that order; CommandError for anything else."""
+    sources = [item.strip() for item in text.split(",") if item.strip()]
+    if not sources or not set(sources) <= {"files", "kafka"}:
+        raise CommandError(f"--stream-sources: expected files, kafka or files,kafka, got {text!r}")
+    return [source for source in ("files", "kafka") if source in sources]
 
 
 def jvm_class_archive() -> str:
@@ -442,8 +456,8 @@ class Bench:
         )
         return {"equal": not differences, "differences": differences}
 
-    def stream_part(self) -> dict[str, Any]:
-        run_dir = self.workdir / "runs" / "stream"
+    def stream_part(self, source: str) -> dict[str, Any]:
+        run_dir = self.workdir / "runs" / f"stream-{source}"
         shutil.rmtree(run_dir, ignore_errors=True)
         run_dir.mkdir(parents=True)
         result = run_dir / "stream.json"
@@ -459,13 +473,15 @@ class Bench:
             str(self.args.stream_seconds),
             "--warmup-batches",
             str(self.args.stream_warmup_batches),
+            "--source",
+            source,
             "--workdir",
             str(run_dir),
             "--json",
             str(result),
         ]
         env = {"ECOM_WAREHOUSE_DIR": str(run_dir / "warehouse")}
-        outcome = self.child(argv, "stream", run_dir / "stream.log", env)
+        outcome = self.child(argv, f"stream ({source})", run_dir / "stream.log", env)
         figures = report.outcome_figures(outcome, 0)
         figures.pop("actions_per_second")
         if result.exists():
@@ -511,7 +527,8 @@ class Bench:
             for case in cases:
                 self.report["cases"].append(self.run_case(case, tuple(offline)))
         if "stream" in parts:
-            self.report["stream"] = self.stream_part()
+            for source in stream_sources(args.stream_sources):
+                self.report[report.STREAM_KEYS[source]] = self.stream_part(source)
         report.derive(self.report)
         self.report["targets"] = report.targets(self.report)
         self.report["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -8,12 +8,15 @@ job's progress lines it reports the batch durations, whether the rate was sustai
 after the warm-up within the trigger interval), and each file's latency from landing to its
 clicks being published in ad_daily_clicks: the time of the batch's Delta commit to that table,
 from the table's history (ecom_analytics/bench/stream_stats.py).
+With `--source kafka` the probe runs a broker of its own (`ecom kafka`, in the scratch folder),
+the producer sends every line to a topic as well as to its file (`--sink files,kafka`), and the
+job reads the topic; a file's landing time then stands for its records' production time.
 It stops at the first rate not sustained. One JVM for all rates, like one long-running job,
 and, as such a job would be, warm: before the first rate the job processes --warmup-batches
 batches of the first rate's size from files written beforehand (the JVM compiles Spark's hot
 code paths during its first minute or so; a 40-second feed would otherwise measure mostly that).
 
-    python -m ecom_analytics.bench.stream_probe --rates 10000,20000 --json FILE
+    python -m ecom_analytics.bench.stream_probe --rates 10000,20000 --source kafka --json FILE
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +39,7 @@ from ecom_analytics.bench.stream_stats import (
     highest_sustained,
     rate_summary,
 )
+from streaming.options import StreamOptions
 
 _BATCH_LINE = re.compile(r"^ad-stream batch (\d+):")
 PUBLISHED = "ad_daily_clicks"
@@ -82,11 +89,71 @@ def published_times(spark: Any, table: str) -> dict[int, float]:
     return batch_commit_times(sorted((tuple(row) for row in history), key=lambda row: row[0]))
 
 
+@dataclass(frozen=True)
+class Feed:
+    """Where the job reads: the producer's files, or a topic (`topic`) of the broker at
+    `bootstrap_servers` that the producer sends each line to as well."""
+
+    bootstrap_servers: str | None = None
+
+    def sink(self, topic: str) -> list[str]:
+        """The producer's options for this feed."""
+        if self.bootstrap_servers is None:
+            return []
+        return [
+            "--sink",
+            "files,kafka",
+            "--kafka-bootstrap-servers",
+            self.bootstrap_servers,
+            "--kafka-topic",
+            topic,
+        ]
+
+    def options(self, folder: Path, topic: str, **settings: Any) -> StreamOptions:
+        """The job's options for this feed."""
+        if self.bootstrap_servers is None:
+            return StreamOptions(input_dir=str(folder), **settings)
+        return StreamOptions(
+            source="kafka",
+            kafka_bootstrap_servers=self.bootstrap_servers,
+            kafka_topic=topic,
+            **settings,
+        )
+
+
+@contextmanager
+def feed(source: str, workdir: Path) -> Iterator[Feed]:
+    """The feed of `source`: for kafka, a broker of its own in `workdir`, stopped afterwards."""
+    if source == "files":
+        yield Feed()
+        return
+    from ecom_analytics.kafka_broker import broker
+    from ecom_analytics.kafka_broker.settings import BrokerSettings
+    from ecom_analytics.services.network import free_ports
+
+    port, controller_port = free_ports(2)
+    settings = BrokerSettings(
+        state_dir=workdir / "kafka", port=port, controller_port=controller_port
+    )
+    if broker.start(settings, timeout=240) != 0:
+        raise SystemExit("stream-probe: the Kafka broker did not start (its log is above)")
+    try:
+        yield Feed(settings.bootstrap_servers)
+    finally:
+        broker.stop(settings)
+
+
 def produce_clicks(
-    folder: Path, rate: int, file_seconds: float, seconds: float, *, wait: bool
+    folder: Path,
+    rate: int,
+    file_seconds: float,
+    seconds: float,
+    *,
+    wait: bool,
+    sink: Sequence[str] = (),
 ) -> None:
-    """`ecom produce-clicks` into `folder`: `seconds` of clicks at `rate`, a file per
-    `file_seconds`, in real time (`wait`) or as fast as possible."""
+    """`ecom produce-clicks` into `folder` (and the `sink` options' topic): `seconds` of clicks
+    at `rate`, a file per `file_seconds`, in real time (`wait`) or as fast as possible."""
     subprocess.run(
         [
             str(Path(sys.executable).parent / "ecom"),
@@ -104,29 +171,32 @@ def produce_clicks(
             str(USERS),
             "--ads",
             str(ADS),
+            *sink,
         ],
         check=True,
         timeout=seconds * 3 + 60,
     )
 
 
-def warm_up(spark: Any, rate: int, args: argparse.Namespace) -> dict[str, Any]:
+def warm_up(spark: Any, rate: int, args: argparse.Namespace, source: Feed) -> dict[str, Any]:
     """Run the job over `args.warmup_batches` batches of a trigger interval's worth of clicks at
     `rate`, written beforehand, in a schema of its own; the figures of that pass."""
     from streaming.job import start_stream
-    from streaming.options import StreamOptions
 
     base = args.workdir / "warm-up"
     clicks = base / "clicks"
     seconds = args.warmup_batches * args.trigger_seconds
     started = time.time()
-    produce_clicks(clicks, rate, args.trigger_seconds, seconds, wait=False)
-    options = StreamOptions(
-        input_dir=str(clicks),
+    topic = "bench_warm_up"
+    produce_clicks(clicks, rate, args.trigger_seconds, seconds, wait=False, sink=source.sink(topic))
+    options = source.options(
+        clicks,
+        topic,
         checkpoint=str(base / "checkpoint"),
         schema="bench_stream_warm_up",
         available_now=True,
         max_files_per_trigger=1,
+        max_offsets_per_trigger=int(rate * args.trigger_seconds),
     )
     query, job = start_stream(spark, options, log=lambda line: print(line, flush=True))
     query.awaitTermination()
@@ -140,18 +210,23 @@ def warm_up(spark: Any, rate: int, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def probe_rate(spark: Any, rate: int, args: argparse.Namespace) -> dict[str, Any]:
+def probe_rate(spark: Any, rate: int, args: argparse.Namespace, source: Feed) -> dict[str, Any]:
     """Feed the job at `rate` clicks/s for args.seconds; the rate's figures."""
     from pyspark.sql import functions as F
 
     from streaming.job import start_stream
-    from streaming.options import StreamOptions
 
     base = args.workdir / f"rate-{rate}"
     clicks = base / "clicks"
     clicks.mkdir(parents=True)
-    options = StreamOptions(
-        input_dir=str(clicks),
+    topic = f"bench_{rate}"
+    if source.bootstrap_servers:  # the topic exists before the job subscribes to it
+        from ecom_analytics.kafka_broker.client import create_topic
+
+        create_topic(source.bootstrap_servers, topic, partitions=2)
+    options = source.options(
+        clicks,
+        topic,
         checkpoint=str(base / "checkpoint"),
         schema=f"bench_stream_{rate}",
         trigger_interval=f"{args.trigger_seconds:g} seconds",
@@ -166,7 +241,7 @@ def probe_rate(spark: Any, rate: int, args: argparse.Namespace) -> dict[str, Any
 
     query, job = start_stream(spark, options, log=on_batch)
     started = time.time()
-    produce_clicks(clicks, rate, 1.0, args.seconds, wait=True)
+    produce_clicks(clicks, rate, 1.0, args.seconds, wait=True, sink=source.sink(topic))
     produced = sum(item.lines for item in landed_files(clicks))
     deadline = time.monotonic() + max(30.0, args.seconds)
     while sum(batch.input_lines for batch in job.metrics) < produced:
@@ -217,6 +292,9 @@ def main(argv: list[str] | None = None) -> int:
         default=30,
         help="batches of the first rate's size run before the rates, to warm the JVM up (0: none)",
     )
+    parser.add_argument(
+        "--source", choices=("files", "kafka"), default="files", help="what the job reads"
+    )
     parser.add_argument("--workdir", type=Path, required=True, help="scratch folder")
     parser.add_argument("--json", type=Path, required=True, help="write the figures here")
     args = parser.parse_args(argv)
@@ -224,14 +302,21 @@ def main(argv: list[str] | None = None) -> int:
     if not rates or min(rates) < 1:
         parser.error(f"--rates must list positive clicks/s, got {args.rates!r}")
 
+    with feed(args.source, args.workdir) as source:
+        figures = probe(args, rates, source)
+    args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
+    return 0
+
+
+def probe(args: argparse.Namespace, rates: list[int], source: Feed) -> dict[str, Any]:
+    """Warm the job up, then feed it each rate until one is not sustained; the figures."""
     from streaming.job import open_spark
-    from streaming.options import StreamOptions
 
     spark = open_spark(StreamOptions(), "ecom_analytics-bench-stream")
     warm = None
     if args.warmup_batches > 0:
         print(f"stream-probe: warming up: {args.warmup_batches} batches", flush=True)
-        warm = warm_up(spark, rates[0], args)
+        warm = warm_up(spark, rates[0], args, source)
         print(
             f"stream-probe: warmed up in {warm['wall_seconds']:g} s: batch "
             f"{warm['first_batch_seconds']} s first, {warm['last_batch_seconds']} s last",
@@ -240,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
     summaries = []
     for rate in rates:
         print(f"stream-probe: {rate:,} clicks/s for {args.seconds:g} s", flush=True)
-        summary = probe_rate(spark, rate, args)
+        summary = probe_rate(spark, rate, args, source)
         summaries.append(summary)
         latency = summary["latency"] or {}
         print(
@@ -256,21 +341,15 @@ def main(argv: list[str] | None = None) -> int:
             break
     spark.stop()
     best = highest_sustained(summaries)
-    args.json.write_text(
-        json.dumps(
-            {
-                "trigger_seconds": args.trigger_seconds,
-                "seconds_per_rate": args.seconds,
-                "warm_up": warm,
-                "rates": summaries,
-                "highest_sustained_rate": best["rate"] if best else None,
-                "latency_at_highest_sustained": best["latency"] if best else None,
-            },
-            indent=2,
-        ),
-        encoding="utf-8",
-    )
-    return 0
+    return {
+        "source": args.source,
+        "trigger_seconds": args.trigger_seconds,
+        "seconds_per_rate": args.seconds,
+        "warm_up": warm,
+        "rates": summaries,
+        "highest_sustained_rate": best["rate"] if best else None,
+        "latency_at_highest_sustained": best["latency"] if best else None,
+    }
 
 
 if __name__ == "__main__":

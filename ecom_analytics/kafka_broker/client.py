@@ -126,16 +126,25 @@ def cluster_info(bootstrap_servers: str, timeout: float) -> ClusterInfo:
 
 
 def create_topic(
-    bootstrap_servers: str, topic: str, partitions: int, timeout: float = 30.0
+    bootstrap_servers: str,
+    topic: str,
+    partitions: int,
+    timeout: float = 30.0,
+    config: Mapping[str, str] | None = None,
 ) -> None:
-    """Create `topic` with `partitions` partitions (one replica); nothing to do when it exists
-    with that many, a TopicError when it exists with another number."""
+    """Create `topic` with `partitions` partitions (one replica) and the topic `config` given
+    (e.g. `max.message.bytes`); nothing to do when it exists with that many partitions, a
+    TopicError when it exists with another number."""
     from confluent_kafka import KafkaError, KafkaException
     from confluent_kafka.admin import AdminClient, NewTopic
 
     admin = AdminClient(client_config(bootstrap_servers))
     future = admin.create_topics(
-        [NewTopic(topic, num_partitions=partitions, replication_factor=1)],
+        [
+            NewTopic(
+                topic, num_partitions=partitions, replication_factor=1, config=dict(config or {})
+            )
+        ],
         operation_timeout=timeout,
         request_timeout=timeout,
     )[topic]

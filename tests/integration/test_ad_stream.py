@@ -17,12 +17,9 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
-from collections import Counter
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -44,6 +41,12 @@ from streaming.producer import ProducerConfig, chunk_files
 from streaming.semantics import flag_blacklisted
 from streaming.tables import TABLES, table_location
 from tests.ad_stream_reference import Replay, replay
+from tests.ad_stream_tables import (
+    assert_equals_replay,
+    delta_commits,
+    read_tables,
+    run_killed_twice,
+)
 from tests.dbt_harness import DbtProject
 
 pytestmark = [pytest.mark.spark]
@@ -81,79 +84,6 @@ def options(folder: Path, work: Path, schema: str, threshold: int = 100) -> Stre
         available_now=True,
         max_age_ms=None,  # the data's fixed days are weeks old by now
     )
-
-
-def read_tables(
-    spark: Any, schema: str, table: Callable[[str], Any] | None = None
-) -> dict[str, Any]:
-    """The job's tables as Python values, without processing-time columns (those differ
-    between two runs of the same input; a replayed batch keeps them). `table`: name -> its
-    DataFrame (default: the table of `schema` in the session's metastore)."""
-    table = table or (lambda name: spark.table(f"{schema}.{name}"))
-
-    def rows(name: str, *columns: str) -> list[tuple[Any, ...]]:
-        return [tuple(row) for row in table(name).selectExpr(*columns).collect()]
-
-    def keyed(found: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], int]:
-        counts = {row[:-1]: row[-1] for row in found}
-        assert len(counts) == len(found), "one row per key"
-        return counts
-
-    return {
-        "ad_blacklist": sorted(
-            rows(
-                "ad_blacklist",
-                "user_id",
-                "batch_id",
-                "ad_id",
-                "click_date",
-                "clicks",
-                "threshold",
-                "reason",
-            )
-        ),
-        "ad_user_daily_clicks": keyed(
-            rows("ad_user_daily_clicks", "click_date", "user_id", "ad_id", "clicks")
-        ),
-        "ad_daily_clicks": keyed(
-            rows("ad_daily_clicks", "click_date", "province", "city", "ad_id", "clicks")
-        ),
-        "ad_province_top3": sorted(
-            rows("ad_province_top3", "click_date", "province", "rank", "ad_id", "clicks")
-        ),
-        "ad_click_trend": keyed(rows("ad_click_trend", "unix_millis(minute)", "ad_id", "clicks")),
-        "ad_clicks": Counter(
-            rows(
-                "ad_clicks",
-                "timestamp_ms",
-                "province",
-                "city",
-                "user_id",
-                "ad_id",
-                "batch_id",
-                "click_date",
-                "unix_millis(click_time)",
-            )
-        ),
-        "ad_click_quarantine": Counter(
-            rows("ad_click_quarantine", "raw_line", "reason", "batch_id", "source")
-        ),
-        "ad_stream_batches": sorted(
-            rows(
-                "ad_stream_batches",
-                "batch_id",
-                "input_lines",
-                "clicks",
-                "quarantined_lines",
-                "dropped_clicks",
-                "counted_clicks",
-                "new_blacklisted",
-                "blacklist_size",
-                "threshold",
-                "unix_millis(trend_start)",
-            )
-        ),
-    }
 
 
 # --- a crafted stream, computed by hand ----------------------------------------------------------
@@ -455,80 +385,10 @@ def clean_run(
     return read_tables(spark, dbt_project.schema)
 
 
-def assert_equals_replay(tables: dict[str, Any], expected: Replay) -> None:
-    """Every SPEC 4 table, the raw clicks, the quarantine and the batch log of a run against the
-    plain-Python replay."""
-    assert tables["ad_blacklist"] == sorted(
-        (user, batch, ad, day, clicks, 100, f"{clicks} clicks on ad {ad} on {day} (threshold 100)")
-        for user, (batch, ad, day, clicks) in expected.blacklist.items()
-    )
-    assert tables["ad_user_daily_clicks"] == dict(expected.user_daily)
-    assert tables["ad_daily_clicks"] == dict(expected.daily)
-    assert tables["ad_province_top3"] == sorted(expected.province_top3())
-    assert tables["ad_click_trend"] == expected.trend()
-    quarantined: Counter[str] = Counter()
-    for (_, reason, _, _), count in tables["ad_click_quarantine"].items():
-        quarantined[reason] += count
-    assert quarantined == expected.quarantine
-    newest = max(minute for minute, _ in expected.minutes)
-    figures = [
-        tuple(
-            batch.get(name, 0)
-            for name in (
-                "input_lines",
-                "clicks",
-                "quarantined_lines",
-                "dropped_clicks",
-                "counted_clicks",
-                "new_blacklisted",
-                "blacklist_size",
-            )
-        )
-        for batch in expected.batches
-    ]
-    assert [row[1:8] for row in tables["ad_stream_batches"]] == figures
-    assert tables["ad_stream_batches"][-1][-1] == newest - 59 * 60_000
-    assert sum(tables["ad_clicks"].values()) == sum(b["clicks"] for b in expected.batches)
-
-
 def test_generated_stream_equals_the_python_replay(
     clean_run: dict[str, Any], expected: Replay
 ) -> None:
     assert_equals_replay(clean_run, expected)
-
-
-def delta_commits(location: str) -> list[dict[str, Any]]:
-    """The commits of the Delta table at `location` (a path or file: URI), oldest first: its
-    `version`, `operation`, `txn` (app id and version, or None) and whether it changed data."""
-    log = Path(location.removeprefix("file:")) / "_delta_log"
-    commits = []
-    for path in sorted(log.glob("*.json")):
-        try:
-            actions = [json.loads(line) for line in path.read_text().splitlines() if line]
-        except (OSError, ValueError):  # being written
-            continue
-        info = next(action["commitInfo"] for action in actions if "commitInfo" in action)
-        txn = next((action["txn"] for action in actions if "txn" in action), None)
-        changes = [
-            action.get("add") or action.get("remove")
-            for action in actions
-            if "add" in action or "remove" in action
-        ]
-        commits.append(
-            {
-                "version": int(path.stem),
-                "operation": info["operation"],
-                "txn": (txn["appId"], txn["version"]) if txn else None,
-                "user_metadata": info.get("userMetadata"),
-                "data_change": any(change.get("dataChange", True) for change in changes),
-            }
-        )
-    return commits
-
-
-def batches_committed(location: str) -> set[int]:
-    """The batch ids (transaction versions) committed to the Delta table at `location`."""
-    return {commit["txn"][1] for commit in delta_commits(location) if commit["txn"]}
 
 
 def test_each_table_gets_one_commit_per_batch_with_its_transaction_id(
@@ -631,60 +491,16 @@ def test_killed_twice_inside_batches_and_restarted_nothing_is_lost_or_doubled(
         "off",
     ]
     environment = {**os.environ, "ECOM_WAREHOUSE_DIR": str(warehouse)}
-
-    def location(name: str) -> str:
-        return str(tables_dir / name)
-
-    def blacklist_ahead_of_counts() -> int | None:
-        ahead = batches_committed(location("ad_blacklist")) - batches_committed(
-            location("ad_user_daily_clicks")
-        )
-        return min(ahead, default=None)
-
-    def counts_ahead_of_log(after: int) -> int | None:
-        ahead = batches_committed(location("ad_user_daily_clicks")) - batches_committed(
-            location("ad_stream_batches")
-        )
-        return min((batch for batch in ahead if batch > after), default=None)
-
-    def run_until(condition: Callable[[], int | None]) -> int:
-        process = subprocess.Popen(
-            command,
-            env=environment,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 900
-        try:
-            while (batch := condition()) is None:
-                assert process.poll() is None, "the stream ended before the moment to kill it"
-                assert time.monotonic() < deadline
-                time.sleep(0.01)
-        finally:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        return batch
-
-    first = run_until(blacklist_ahead_of_counts)
-    # killed inside batch `first`: its blacklist entries committed, its counts and row not
-    assert first not in batches_committed(location("ad_stream_batches"))
-    second = run_until(lambda: counts_ahead_of_log(first))
-    assert second not in batches_committed(location("ad_stream_batches"))
-    time.sleep(2)  # the killed JVM's files are closed
-    finished = subprocess.run(
-        command, env=environment, capture_output=True, text=True, timeout=900, check=False
-    )
-    assert finished.returncode == 0, finished.stderr[-3000:]
+    finished = run_killed_twice(command, environment, tables_dir)
     assert "ad-stream batch 4:" in finished.stdout
 
     killed = read_tables(
-        spark, schema, lambda name: spark.read.format("delta").load(location(name))
+        spark, schema, lambda name: spark.read.format("delta").load(str(tables_dir / name))
     )
     assert_equals_replay(killed, expected)
     assert killed == clean_run
     for name in TABLES:  # the replays committed nothing twice
-        versions = [c["txn"][1] for c in delta_commits(location(name)) if c["txn"]]
+        versions = [c["txn"][1] for c in delta_commits(str(tables_dir / name)) if c["txn"]]
         assert versions == sorted(set(versions)), name
 
 

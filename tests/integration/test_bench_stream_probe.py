@@ -2,7 +2,8 @@
 
 No timing is asserted, only that the figures follow what happened: every line fed is read and
 counted once, and each file's latency ends when the batch that read it published its counts,
-which is before that batch ended.
+which is before that batch ended. Both sources: the producer's files, and a topic of a real
+broker that the producer sends the same lines to.
 """
 
 from __future__ import annotations
@@ -19,8 +20,13 @@ from ecom_analytics.bench.stream_stats import FinishedBatch, file_latencies
 pytestmark = [pytest.mark.spark]
 
 
+@pytest.mark.parametrize("source", ["files", pytest.param("kafka", marks=pytest.mark.kafka)])
 def test_a_live_feed_is_counted_whole_and_latencies_end_at_publication(
-    spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    spark: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+    source: str,
 ) -> None:
     seen: dict[str, Any] = {}
     summarise = stream_probe.rate_summary
@@ -33,7 +39,10 @@ def test_a_live_feed_is_counted_whole_and_latencies_end_at_publication(
     args = argparse.Namespace(
         workdir=tmp_path, seconds=4.0, trigger_seconds=1.0, warmup_seconds=0.0
     )
-    summary = stream_probe.probe_rate(spark, 150, args)
+    feed = stream_probe.Feed()
+    if source == "kafka":
+        feed = stream_probe.Feed(request.getfixturevalue("kafka_broker").bootstrap_servers)
+    summary = stream_probe.probe_rate(spark, 150, args, feed)
 
     files, batches = seen["files"], seen["batches"]
     assert len(files) >= 4 and summary["produced_lines"] == sum(item.lines for item in files)

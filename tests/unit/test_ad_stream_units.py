@@ -15,7 +15,9 @@ import pytest
 
 from ecom_analytics import warehouse_lock
 from ecom_analytics.cli import main
+from ecom_analytics.services.network import free_ports
 from streaming.batch import BatchMetrics
+from streaming.checks import offset_source
 from streaming.options import StreamOptions, duration_ms
 from streaming.producer import ProducerConfig, chunk_files, log_files, produce
 from streaming.tables import TABLES, load_tables, stream_schema
@@ -201,10 +203,20 @@ def test_a_warehouse_held_by_another_process_is_named_before_spark_starts(
         fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
+CLOSED = free_ports(1)[0]
+"""A loopback port where nothing listens."""
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["stream", "--source", "kafka"], "--kafka-bootstrap-servers and --kafka-topic"),
+        (
+            ["stream", "--source", "kafka", "--kafka-bootstrap-servers", f"127.0.0.1:{CLOSED}"],
+            f"no Kafka broker answers at 127.0.0.1:{CLOSED} (127.0.0.1:{CLOSED}: Connection "
+            "refused): start it (`ecom kafka start`",
+        ),
+        (["stream", "--source", "kafka", "--kafka-option", "acks=all"], "expected kafka.NAME="),
+        (["stream", "--kafka-option", "kafka.acks=all"], "--kafka-option is for --source kafka"),
         (["stream", "--input", "/nonexistent/clicks"], "is not a folder"),
         (["stream", "--threshold", "0"], "expected a whole number"),
         (["stream", "--available-now", "--trigger-interval", "5 seconds"], "not allowed"),
@@ -223,3 +235,11 @@ def test_commands_report_bad_options_in_one_line(
     error = capsys.readouterr().err
     assert message in error
     assert "Traceback" not in error and len(error.strip().splitlines()) == 1
+
+
+def test_the_source_of_a_checkpoint_is_told_by_its_offsets() -> None:
+    assert offset_source('{"logOffset":4}') == "files"
+    assert offset_source('{"ad_clicks":{"0":120,"1":118}}') == "kafka"
+    assert offset_source('{"ad_clicks":{"0":"x"}}') is None
+    assert offset_source("{}") is None
+    assert offset_source("not json") is None

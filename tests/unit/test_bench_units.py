@@ -402,7 +402,9 @@ def test_derived_ratios_and_targets() -> None:
         " (net of the tiny build's fixed costs: 1M: 10.0 s/M, 10M: 11.0 s/M)"
     )
     assert verdicts["skewed within 1.3x of uniform (10M-category30)"] is True
-    assert verdicts["streaming: 20k clicks/s sustained, end-to-end latency under 5 s"] is False
+    assert (
+        verdicts["streaming (files): 20k clicks/s sustained, end-to-end latency under 5 s"] is False
+    )
     text = report.markdown({**bench, "targets": report.targets(bench)})
     assert "| 10M-category30 | dbt build | ok | 168.0 |" in text
     assert (

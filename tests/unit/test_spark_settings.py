@@ -71,14 +71,22 @@ def test_the_stream_opens_spark_without_the_batch_jit_options(
 
     opened: dict[str, object] = {}
 
-    def fake_local_spark(app_name: str, extra_conf: dict[str, str], batch_jit: bool = True):
-        opened.update(app_name=app_name, extra_conf=extra_conf, batch_jit=batch_jit)
+    def fake_local_spark(
+        app_name: str, extra_conf: dict[str, str], batch_jit: bool = True, log_file: str = ""
+    ):
+        opened.update(
+            app_name=app_name, extra_conf=extra_conf, batch_jit=batch_jit, log_file=log_file
+        )
         return "spark"
 
     monkeypatch.delenv("PYSPARK_GATEWAY_PORT", raising=False)
     monkeypatch.setattr(spark_session, "local_spark", fake_local_spark)
     assert open_spark(StreamOptions()) == "spark"
     assert opened["batch_jit"] is False
+    # Spark's log beside the checkpoint, not on the terminal
+    assert opened["log_file"] == os.path.join(
+        os.path.dirname(os.path.abspath(StreamOptions().checkpoint)), "ecom-stream.log"
+    )
     assert opened["app_name"] == "ecom_analytics-ad_stream"
     # small memory pages: a broadcast's hash table takes one whole page of the Java heap
     assert opened["extra_conf"]["spark.buffer.pageSize"] == "1m"
