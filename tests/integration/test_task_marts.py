@@ -37,6 +37,8 @@ MARTS = {
     "top10_categories": ["rank"],
     "top10_category_sessions": ["category_id", "rank"],
     "page_conversion_rates": ["step"],
+    "funnel_conversion": ["breakdown_kind", "breakdown_value", "step"],
+    "task_parameters": ["task_id"],
 }
 
 
@@ -65,6 +67,10 @@ FILTERED = spec.Task(
     target_page_flow=(3, 4, 5, 3, 8),
     extract_sessions=12,
     random_seed=2026,
+    # the funnel of the flow's pages (page 3 twice): per user, strict, a 10-minute window
+    funnel_window_seconds=600,
+    funnel_order="strict",
+    funnel_unit="user",
 )
 TASKS = [DEFAULT, FILTERED]
 # the filtered task's id again, now with a filter that matches no session
@@ -141,12 +147,15 @@ def expected(runs: Runs, dbt_project: DbtProject) -> dict[str, Expected]:
     clean = clean_actions(raw_actions(dbt_project.raw_dir))
     users = pd.read_parquet(dbt_project.raw_dir / "user_info")
     assert users["user_id"].is_unique
+    cities = pd.read_csv(dbt_project.project_dir / "seeds" / "city_info.csv")
+    areas = dict(zip(cities["city_id"], cities["area"], strict=True))
     result = {}
     for task in TASKS:
         actions = spec.in_range(clean, task)
         matching = spec.matching_sessions(spec.sessions(actions), users, task)
         events = spec.category_events(actions, matching)
         top = spec.top10_categories(events, task.task_id)
+        units = spec.funnel_units(actions, matching, task)
         result[task.task_id] = Expected(
             matching=matching,
             marts={
@@ -154,6 +163,7 @@ def expected(runs: Runs, dbt_project: DbtProject) -> dict[str, Expected]:
                 "top10_categories": top,
                 "top10_category_sessions": spec.top10_category_sessions(events, top, task.task_id),
                 "page_conversion_rates": spec.page_conversion_rates(actions, task),
+                "funnel_conversion": spec.funnel_conversion(units, actions, areas, task),
             },
         )
     return result
@@ -183,6 +193,7 @@ def test_the_filtered_task_is_a_real_subset(expected: dict[str, Expected]) -> No
         "top10_categories",
         "top10_category_sessions",
         "page_conversion_rates",
+        "funnel_conversion",
     ],
 )
 @pytest.mark.parametrize("task", TASKS, ids=lambda task: task.task_id)
@@ -270,7 +281,12 @@ def test_running_a_task_again_gives_the_same_rows(runs: Runs) -> None:
 def test_a_rerun_matching_nothing_replaces_the_tasks_rows_by_empty_results(runs: Runs) -> None:
     marts = runs.after_emptied
     task_id = FILTERED.task_id
-    for mart in ("session_random_extract", "top10_categories", "top10_category_sessions"):
+    for mart in (
+        "session_random_extract",
+        "top10_categories",
+        "top10_category_sessions",
+        "funnel_conversion",
+    ):
         assert of_task(runs.after_filtered[mart], mart, task_id).shape[0] > 0
         assert of_task(marts[mart], mart, task_id).empty, mart
     mart = "session_length_distribution"
@@ -301,6 +317,16 @@ BAD_PARAMETERS = [
     ({"target_page_flow": [4]}, "target_page_flow", "at least two page ids"),
     ({"extract_sessions": -5}, "extract_sessions", "a whole number from 0 to"),
     ({"sex": "other"}, "sex", "got \"other\"; expected 'male', 'female'"),
+    ({"funnel_steps": ["page:1", "view:2"]}, "funnel_steps", 'got "view:2"; expected each step'),
+    ({"funnel_steps": "page:1,click:"}, "funnel_steps", 'got "click:"; expected each step'),
+    ({"funnel_steps": ["page:any", "pay:3"]}, "funnel_steps", "page:<page id>, search:<keyword>"),
+    ({"funnel_steps": ["search:any"]}, "funnel_steps", "a list of two to ten steps"),
+    ({"funnel_steps": [f"page:{page}" for page in range(11)]}, "funnel_steps", "two to ten"),
+    ({"target_page_flow": list(range(11))}, "funnel_steps", "the pages of target_page_flow"),
+    ({"funnel_window_seconds": 0}, "funnel_window_seconds", "a whole number from 1 to 2592000"),
+    ({"funnel_window_seconds": 2592001}, "funnel_window_seconds", "from 1 to 2592000"),
+    ({"funnel_order": "loose"}, "funnel_order", "got \"loose\"; expected 'ordered' or 'strict'"),
+    ({"funnel_unit": "device"}, "funnel_unit", "expected 'session' or 'user' (empty: session)"),
 ]
 
 
