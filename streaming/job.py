@@ -33,9 +33,6 @@ STREAM_CONF = {
     # trips more per call). Errors of the stream's queries then name no Python line; ours raise
     # none (try_cast).
     "spark.python.sql.dataFrameDebugging.enabled": "false",
-    # Delta rebuilds a table's state from its log with this many tasks (default 50): each
-    # generates code for the log's wide schema, which dominated a small batch's time.
-    "spark.databricks.delta.snapshotPartitions": "2",
 }
 QUERY_NAME = "ad_stream"
 STREAM_PAGE_SIZE = "1m"
