@@ -13,10 +13,18 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+
+def area_of_city(project_dir: Path) -> dict[int, str]:
+    """City id -> area, from the project's city seed."""
+    cities = pd.read_csv(project_dir / "seeds" / "city_info.csv")
+    return dict(zip(cities["city_id"], cities["area"], strict=True))
+
 
 VISIT_BUCKETS = [
     ("0s_3s", 0, 3),

@@ -92,8 +92,7 @@ def reference(built: Built, dbt_project: DbtProject) -> dict[str, tuple]:
     """Per task: the reference's units and mart rows."""
     clean = clean_actions(raw_actions(dbt_project.raw_dir))
     users = pd.read_parquet(dbt_project.raw_dir / "user_info")
-    areas = pd.read_csv(dbt_project.project_dir / "seeds" / "city_info.csv")
-    area_of = dict(zip(areas["city_id"], areas["area"], strict=True))
+    area_of = spec.area_of_city(dbt_project.project_dir)
     result = {}
     for task in TASKS:
         actions = spec.in_range(clean, task)

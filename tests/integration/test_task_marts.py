@@ -147,8 +147,7 @@ def expected(runs: Runs, dbt_project: DbtProject) -> dict[str, Expected]:
     clean = clean_actions(raw_actions(dbt_project.raw_dir))
     users = pd.read_parquet(dbt_project.raw_dir / "user_info")
     assert users["user_id"].is_unique
-    cities = pd.read_csv(dbt_project.project_dir / "seeds" / "city_info.csv")
-    areas = dict(zip(cities["city_id"], cities["area"], strict=True))
+    areas = spec.area_of_city(dbt_project.project_dir)
     result = {}
     for task in TASKS:
         actions = spec.in_range(clean, task)
