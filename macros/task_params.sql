@@ -2,7 +2,9 @@
     The analysis task (SPEC section 2): reads the task's dbt vars, checks every one and returns
     them normalised, so that no model pastes a raw var into SQL. A bad value stops the
     invocation at compile time (before anything is written) with one line that names the
-    parameter and the accepted form.
+    parameter and the accepted form; so does a `--vars` key the project does not declare (a
+    misspelled filter would otherwise be ignored) or a `--vars` value holding Jinja (dbt would
+    render it: `{{ 7*7 }}` would become 49).
 
     Returns a dict: task_id (str), start_date / end_date ('yyyy-MM-dd' or none = unbounded),
     start_age / end_age (int or none), professionals / cities / keywords (lists of str),
@@ -14,6 +16,10 @@
     ('ordered' | 'strict'), funnel_unit ('session' | 'user').
 #}
 {% macro task_params() %}
+    {%- set cli_problem = adapter.cli_var_problem() -%}
+    {%- if cli_problem -%}
+        {%- do exceptions.raise_compiler_error(cli_problem) -%}
+    {%- endif -%}
     {%- set task_id = var('task_id', 'default') | string | trim -%}
     {%- if not modules.re.fullmatch('[A-Za-z0-9][A-Za-z0-9_.-]{0,63}', task_id) -%}
         {%- do var_error('task_id', var('task_id', none),

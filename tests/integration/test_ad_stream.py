@@ -334,6 +334,37 @@ def test_a_second_program_on_the_warehouse_stops_at_once_with_one_line(
     assert time.monotonic() - started < 60  # no JVM was started
 
 
+def test_dbt_on_a_held_warehouse_stops_at_once_with_one_line(
+    spark: Any, dbt_project: DbtProject
+) -> None:
+    """The same for `dbt build` on the embedded target: one line before its JVM starts."""
+    assert spark.sql("show databases").count() >= 1
+    started = time.monotonic()
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "dbt"),
+            "build",
+            "--project-dir",
+            str(dbt_project.project_dir),
+            "--profiles-dir",
+            str(dbt_project.profiles_dir),
+            "--target-path",
+            str(dbt_project.target_path.with_name("target-held")),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, "ECOM_RAW_DIR": str(dbt_project.raw_dir)},
+    )
+    assert result.returncode != 0
+    said = [line for line in result.stdout.splitlines() if "holds the warehouse" in line]
+    assert len(said) == 1 and "(process " in said[0], result.stdout[-3000:]
+    assert "stop that program" in said[0]
+    assert "\tat " not in result.stdout + result.stderr and "XSDB6" not in result.stdout
+    assert time.monotonic() - started < 60  # no JVM was started
+
+
 # --- a generated stream against the plain-Python replay ------------------------------------------
 
 GENERATED = ProducerConfig(

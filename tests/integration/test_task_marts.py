@@ -6,13 +6,15 @@ extract size (its models and data tests), then the default task again, then the 
 again with a keyword nobody searched (`dbt run` both). Every mart of both tasks must equal
 spec_reference (pandas and plain Python, written from SPEC 3); each run must leave the other
 task's rows as they were, the second run of a task must reproduce its rows exactly, and a
-rerun whose result is empty must replace the task's rows by that empty result. Bad task
-parameters must stop dbt before anything is written.
+rerun whose result is empty must replace the task's rows by that empty result, each rerun in
+one statement per mart. Bad task parameters, unknown `--vars` keys and `--vars` values holding
+Jinja must stop dbt before anything is written.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -85,6 +87,9 @@ class Runs:
     after_filtered: dict[str, pd.DataFrame]
     second_default: dict[str, pd.DataFrame]
     after_emptied: dict[str, pd.DataFrame]
+    # the statements of the third and fourth runs, as (connection name, SQL)
+    second_default_queries: list[tuple[str, str]]
+    after_emptied_queries: list[tuple[str, str]]
 
 
 @dataclass(frozen=True)
@@ -118,7 +123,7 @@ def runs(dbt_project: DbtProject, spark) -> Runs:
     second = snapshot(spark, dbt_project)
     emptied = dbt_project.invoke("run", *task_nodes, vars=EMPTIED.dbt_vars())
     assert emptied.success, emptied.text()[-3000:]
-    return Runs(first, after, second, snapshot(spark, dbt_project))
+    return Runs(first, after, second, snapshot(spark, dbt_project), again.queries, emptied.queries)
 
 
 # the vars of the README's commands for another task, a daily run and a backfill
@@ -306,7 +311,36 @@ def test_a_rerun_matching_nothing_replaces_the_tasks_rows_by_empty_results(runs:
         )
 
 
+def writes_to(queries: list[tuple[str, str]], mart: str) -> list[str]:
+    """The statements of a run that change the rows of `mart` (dbt's query comment removed)."""
+    changing = re.compile(
+        rf"^\s*(insert\b.*\b{mart}\b\s|alter\s+table\s+\S*\b{mart}\b.*\bdrop\b|"
+        rf"delete\s+from\s+\S*\b{mart}\b|truncate\b.*\b{mart}\b)",
+        re.IGNORECASE | re.DOTALL,
+    )
+    statements = [re.sub(r"^\s*/\*.*?\*/", "", sql, flags=re.DOTALL) for _, sql in queries]
+    return [sql.strip() for sql in statements if changing.match(sql)]
+
+
+def test_a_rerun_replaces_each_tasks_partition_in_one_statement(runs: Runs) -> None:
+    """A reader sees a task's old rows or its new ones, never none: no statement empties the
+    partition before the new rows are written (a build killed in between would leave none)."""
+    for queries, marts, task_id in (
+        (runs.second_default_queries, runs.second_default, DEFAULT.task_id),
+        (runs.after_emptied_queries, runs.after_emptied, EMPTIED.task_id),
+    ):
+        for mart in MARTS:
+            statements = writes_to(queries, mart)
+            assert len(statements) == 1, (mart, statements)
+            if of_task(marts[mart], mart, task_id).empty:
+                assert re.match(r"^\s*alter table .* drop if exists partition", statements[0])
+            else:
+                replace_rows = r"^\s*insert overwrite table \S+ partition \(task_id\)"
+                assert re.match(replace_rows, statements[0]), statements[0]
+
+
 BAD_PARAMETERS = [
+    ({"task_id": "t 42"}, "task_id", "an identifier of letters, digits, _ . -"),
     ({"start_date": "2026-02-30"}, "start_date", "a date as yyyy-MM-dd"),
     ({"start_date": "2026-11-20", "end_date": "2026-11-19"}, "start_date", "on or before end_date"),
     ({"start_age": 40, "end_age": 20}, "start_age", "not above end_age (20)"),
@@ -348,5 +382,26 @@ def test_a_bad_parameter_stops_dbt_before_anything_is_written(
     assert len(lines) == 1, str(run.exception)
     assert lines[0].strip().startswith(f"Invalid task parameter `{parameter}`: got ")
     assert accepted in lines[0]
+    assert not spark.catalog.databaseExists(fresh.schema)
+    assert not spark.catalog.databaseExists(fresh.schema + "_raw")
+
+
+BAD_VARS = [
+    ({"sexx": "female"}, "Unknown variable `sexx` in --vars; did you mean `sex`?"),
+    ({"run_dat": "2026-11-18"}, "Unknown variable `run_dat` in --vars; did you mean `run_date`?"),
+    ({"task_id": "{{ 7*7 }}"}, "Variable `task_id` in --vars holds Jinja ('{{ 7*7 }}')"),
+]
+
+
+@pytest.mark.parametrize(("bad_vars", "message"), BAD_VARS, ids=["typo", "daily-typo", "jinja"])
+def test_an_unknown_or_templated_var_stops_dbt_before_anything_is_written(
+    dbt_project: DbtProject, spark, bad_vars: dict[str, Any], message: str
+) -> None:
+    fresh = dbt_project.beside("badvars")
+    run = fresh.invoke("build", vars=bad_vars)
+    assert not run.success
+    lines = [line for line in str(run.exception).splitlines() if "--vars" in line]
+    assert len(lines) == 1 and message in lines[0], str(run.exception)
+    assert "Traceback" not in run.text()
     assert not spark.catalog.databaseExists(fresh.schema)
     assert not spark.catalog.databaseExists(fresh.schema + "_raw")

@@ -125,12 +125,14 @@ class SparkossConnectionManager(SparkConnectionManager):
         if connection.credentials.method == SparkConnectionMethod.SESSION:
             from dbt.adapters.sparkoss.class_archive import with_class_archive
             from dbt.adapters.sparkoss.session import (
+                check_metastore_free,
                 expand_local_jars,
                 prepare_local_folders,
                 silence_query_context_logs,
             )
 
             parameters = connection.credentials.server_side_parameters
+            check_metastore_free(parameters)
             parameters.update(expand_local_jars(parameters))
             prepare_local_folders(parameters)
             silence_query_context_logs()
