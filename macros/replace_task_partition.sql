@@ -12,7 +12,7 @@
     {%- if config.get('partition_by') in ['task_id', ['task_id']] -%}
         {{ return(replace_task_partition_sql(source_relation, target_relation)) }}
     {%- endif -%}
-    {{ return(dbt_spark.get_insert_overwrite_sql(
+    {{ return(dbt.get_insert_overwrite_sql(
         source_relation, target_relation, existing_relation
     )) }}
 {% endmacro %}
