@@ -100,6 +100,18 @@ def break_three_files(dataset: Path) -> None:
     _parquet(dataset / "date=2026-11-02" / "typed.parquet", pa.array(["x"], pa.string()))
 
 
+def test_a_linked_day_folder_is_checked_and_mirrored_as_spark_reads_it(
+    dataset: Path, tmp_path: Path
+) -> None:
+    elsewhere = tmp_path / "archive" / "date=2026-10-31"
+    _parquet(elsewhere / "part-0.parquet", pa.array([1], pa.int64()))
+    (dataset / "date=2026-10-31").symlink_to(elsewhere, target_is_directory=True)
+    (dataset / "README.txt").write_text("x")
+    result = check(dataset, max_share=0.5)
+    assert result.files == 4 and [bad.path.name for bad in result.skipped] == ["README.txt"]
+    assert (dataset.parent / "mirror" / "date=2026-10-31" / "part-0.parquet").is_symlink()
+
+
 def test_each_bad_file_is_named_with_its_reason(dataset: Path) -> None:
     break_three_files(dataset)
     count, found = bad_files(dataset, TYPES)

@@ -48,8 +48,9 @@ class BadFile:
 
 def data_files(folder: Path) -> Iterator[Path]:
     """The files Spark reads under `folder`: names starting with `_` or `.` are skipped, as
-    Spark skips them (`_SUCCESS`, `.crc` files, `_temporary/`)."""
-    for root, dirs, files in os.walk(folder):
+    Spark skips them (`_SUCCESS`, `.crc` files, `_temporary/`); linked folders are followed,
+    as Spark follows them."""
+    for root, dirs, files in os.walk(folder, followlinks=True):
         dirs[:] = sorted(name for name in dirs if not name.startswith(("_", ".")))
         for name in sorted(files):
             if not name.startswith(("_", ".")):
