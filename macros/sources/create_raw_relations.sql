@@ -9,11 +9,11 @@
 
     A local folder is checked first, before Spark reads it (adapter.raw_dataset_check). An
     empty folder stops the run with one line. A file that is not Parquet, is truncated or has
-    a column of another kind than documented is skipped, named in a warning and recorded in the
-    source `quarantined_raw_files` (staged as stg_ecom__quarantined_files): one broken file does
-    not stop a shop's daily run. More bad files than the variable `max_bad_file_share` of a
-    dataset's files (default 0.1), or no good file at all, stop the run with one line naming
-    them.
+    a column of another kind than most of the dataset's files is skipped, named in a warning
+    and recorded in the source `quarantined_raw_files` (staged as stg_ecom__quarantined_files):
+    one broken file does not stop a shop's daily run. More bad files than the variable
+    `max_bad_file_share` of a dataset's files (default 0.1), or no good file at all, stop the
+    run with one line naming them.
 #}
 {% macro create_raw_relations() %}
     {%- if not execute -%}

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from dbt.adapters.sparkoss.cli_vars import cli_var_problem, declared_vars
-from dbt.adapters.sparkoss.derby_lock import database_of, held_message, holder
+from dbt.adapters.sparkoss.derby_lock import database_of, held_message, lock_holder
 from dbt.adapters.sparkoss.raw_files import bad_files, check_raw_dataset, data_files
 
 DECLARED = {"task_id", "sex", "start_date", "backfill_start_date", "backfill_end_date", "keywords"}
@@ -216,7 +216,7 @@ def test_a_derby_database_held_by_another_process_is_named(tmp_path: Path) -> No
     import sys
 
     (tmp_path / "dbex.lck").write_bytes(b"")
-    assert holder(tmp_path) is None
+    assert lock_holder(tmp_path) is None
     script = (
         "import fcntl, sys, time; f = open(sys.argv[1], 'r+b');"
         " fcntl.lockf(f, fcntl.LOCK_EX); print('locked', flush=True); time.sleep(60)"
@@ -228,11 +228,25 @@ def test_a_derby_database_held_by_another_process_is_named(tmp_path: Path) -> No
     ) as other:
         try:
             assert other.stdout is not None and other.stdout.readline().strip() == "locked"
-            assert holder(tmp_path) == other.pid
+            assert lock_holder(tmp_path) == other.pid
             message = held_message("/w", other.pid)
             assert message.startswith(
                 f"another program holds the warehouse /w (process {other.pid}"
             )
-            assert holder(tmp_path) == other.pid  # the test left the other's lock alone
+            assert lock_holder(tmp_path) == other.pid  # the test left the other's lock alone
         finally:
             other.kill()
+
+
+def test_a_dataset_exported_as_text_is_fine_but_one_text_file_among_numbers_is_not(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "user_visit_action"
+    for day in ("2026-11-01", "2026-11-02"):
+        _parquet(folder / f"date={day}" / "part-0.parquet", pa.array(["3"], pa.string()))
+    assert check(folder).skipped == () and check(folder).problem is None
+    _parquet(folder / "date=2026-11-03" / "part-0.parquet", pa.array([3], pa.int64()))
+    result = check(folder, max_share=0.5)
+    assert [(bad.path.parent.name, bad.reason) for bad in result.skipped] == [
+        ("date=2026-11-03", "column page_id is bigint, expected string")
+    ]

@@ -51,7 +51,12 @@ def holder(database: str | os.PathLike[str]) -> int | None:
 
     if SparkContext._active_spark_context is not None:
         return None
-    path = Path(database) / "dbex.lck"
+    return lock_holder(Path(database))
+
+
+def lock_holder(database: Path) -> int | None:
+    """0 or the pid of the process holding `database`'s `dbex.lck`; None when nobody does."""
+    path = database / "dbex.lck"
     try:
         handle = open(path, "r+b")  # noqa: SIM115 (closed below; a lock test, not a read)
     except OSError:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,13 +32,6 @@ _SPARK_TYPES = {
     "date32[day]": "date",
 }
 _WHOLE = {"bigint", "int", "smallint", "tinyint"}
-# What a declared type accepts: staging casts numbers to their documented width, so only a
-# change of kind (a number written as text, say) makes a file unreadable beside the others.
-_ACCEPTED = {
-    **{name: _WHOLE for name in _WHOLE},
-    "double": _WHOLE | {"double", "float"},
-    "float": _WHOLE | {"double", "float"},
-}
 
 
 @dataclass(frozen=True)
@@ -62,8 +56,16 @@ def _type_name(arrow_type: object) -> str:
     return _SPARK_TYPES.get(text, "timestamp" if text.startswith("timestamp") else text)
 
 
-def file_problem(path: Path, declared: Mapping[str, str]) -> str | None:
-    """Why Spark cannot read `path` as Parquet with the `declared` column types, or None."""
+def _kind(type_name: str) -> str:
+    """Types Spark reads one as the other count as one kind (whole numbers, fractions)."""
+    if type_name in _WHOLE:
+        return "whole number"
+    return "fraction" if type_name in ("float", "double") else type_name
+
+
+def file_columns(path: Path) -> dict[str, str] | str:
+    """The Spark types of a Parquet file's columns (lower-case names), or why Spark cannot read
+    the file at all; {} without pyarrow (Spark then reports column types itself)."""
     size = path.stat().st_size
     with path.open("rb") as handle:
         head = handle.read(4)
@@ -75,31 +77,56 @@ def file_problem(path: Path, declared: Mapping[str, str]) -> str | None:
         return "truncated Parquet file (no footer)"
     try:
         import pyarrow.parquet as pq
-    except ImportError:  # the adapter without pyarrow: Spark reports column types itself
-        return None
+    except ImportError:
+        return {}
     try:
         schema = pq.read_schema(path)
     except Exception as error:
         return f"unreadable Parquet footer ({str(error).splitlines()[0]})"
-    found = {field.name.lower(): _type_name(field.type) for field in schema}
-    for name, expected in declared.items():
-        actual = found.get(name.lower())
-        expected = expected.lower()
-        if actual is not None and actual not in _ACCEPTED.get(expected, {expected}):
-            return f"column {name} is {actual}, expected {expected}"
-    return None
+    return {field.name.lower(): _type_name(field.type) for field in schema}
+
+
+def _dataset_types(columns: list[dict[str, str]], declared: Mapping[str, str]) -> dict[str, str]:
+    """Per documented column, the type most files hold (the documented one on a tie)."""
+    chosen: dict[str, str] = {}
+    for name, documented in declared.items():
+        seen = Counter(found[name.lower()] for found in columns if name.lower() in found)
+        if not seen:
+            continue
+        kinds: Counter[str] = Counter()
+        for type_name, count in seen.items():
+            kinds[_kind(type_name)] += count
+        best = max(kinds.values())
+        winners = [kind for kind, count in kinds.items() if count == best]
+        kind = _kind(documented.lower()) if _kind(documented.lower()) in winners else min(winners)
+        chosen[name] = max(
+            (type_name for type_name in seen if _kind(type_name) == kind), key=seen.__getitem__
+        )
+    return chosen
 
 
 def bad_files(folder: Path, declared: Mapping[str, str]) -> tuple[int, list[BadFile]]:
-    """How many data files `folder` holds, and those Spark could not read as declared."""
+    """How many data files `folder` holds, and those Spark could not read beside the others:
+    not Parquet, truncated, or a documented column of another kind than most files give it (a
+    dataset exported with every column as text is fine; one text file among numbers is not)."""
     count = 0
     found: list[BadFile] = []
+    readable: list[tuple[Path, dict[str, str]]] = []
     for path in data_files(folder):
         count += 1
-        reason = file_problem(path, declared)
-        if reason:
-            found.append(BadFile(path, reason))
-    return count, found
+        columns = file_columns(path)
+        if isinstance(columns, str):
+            found.append(BadFile(path, columns))
+        else:
+            readable.append((path, columns))
+    types = _dataset_types([columns for _, columns in readable], declared)
+    for path, columns in readable:
+        for name, expected in types.items():
+            actual = columns.get(name.lower())
+            if actual is not None and _kind(actual) != _kind(expected):
+                found.append(BadFile(path, f"column {name} is {actual}, expected {expected}"))
+                break
+    return count, sorted(found, key=lambda bad: str(bad.path))
 
 
 @dataclass(frozen=True)
