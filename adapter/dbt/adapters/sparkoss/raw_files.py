@@ -17,6 +17,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from dbt.adapters.sparkoss.paths import local_path
+
 _MAGIC = b"PAR1"
 # Spark SQL type names of the Parquet types a raw dataset's columns may have.
 _SPARK_TYPES = {
@@ -176,11 +178,10 @@ def check_raw_dataset(
     caller records them). URIs and missing folders are left to Spark.
     """
     shutil.rmtree(mirror, ignore_errors=True)
-    if "://" in location and not location.startswith("file:"):
+    local = local_path(location)
+    if local is None or not Path(local).is_dir():
         return RawCheck(read_from=location)
-    folder = Path(location.removeprefix("file://").removeprefix("file:"))
-    if not folder.is_dir():
-        return RawCheck(read_from=location)
+    folder = Path(local)
     count, found = bad_files(folder, declared)
     if count == 0:
         return RawCheck(
