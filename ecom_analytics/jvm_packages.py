@@ -77,6 +77,9 @@ MAVEN_CENTRAL = "https://repo.maven.apache.org/maven2"
 DELTA_CONF = {
     "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
     "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+    # tasks that rebuild a table's state from its log (default 50, each generating code for the
+    # log's wide schema): the stream's tables have small logs
+    "spark.databricks.delta.snapshotPartitions": "2",
 }
 """Settings that make a Spark session read and write Delta tables (with `spark_jars()`)."""
 

@@ -2,14 +2,24 @@
     The analysis task (SPEC section 2): reads the task's dbt vars, checks every one and returns
     them normalised, so that no model pastes a raw var into SQL. A bad value stops the
     invocation at compile time (before anything is written) with one line that names the
-    parameter and the accepted form.
+    parameter and the accepted form; so does a `--vars` key the project does not declare (a
+    misspelled filter would otherwise be ignored) or a `--vars` value holding Jinja (dbt would
+    render it: `{{ 7*7 }}` would become 49).
 
     Returns a dict: task_id (str), start_date / end_date ('yyyy-MM-dd' or none = unbounded),
     start_age / end_age (int or none), professionals / cities / keywords (lists of str),
     sex ('male' | 'female' | none), category_ids (list of int), target_page_flow (list of int,
-    at least two), extract_sessions (int >= 0), random_seed (int).
+    at least two), extract_sessions (int >= 0), random_seed (int), and the funnel of
+    funnel_conversion: funnel_steps (two to ten steps, each a dict: step (1-based), name (the
+    step as given), kind ('page' | 'search' | 'click' | 'order' | 'pay'), value (an int id, a
+    keyword, or none for `any`)), funnel_window_seconds (1 to 2592000), funnel_order
+    ('ordered' | 'strict'), funnel_unit ('session' | 'user').
 #}
 {% macro task_params() %}
+    {%- set cli_problem = adapter.cli_var_problem() -%}
+    {%- if cli_problem -%}
+        {%- do exceptions.raise_compiler_error(cli_problem) -%}
+    {%- endif -%}
     {%- set task_id = var('task_id', 'default') | string | trim -%}
     {%- if not modules.re.fullmatch('[A-Za-z0-9][A-Za-z0-9_.-]{0,63}', task_id) -%}
         {%- do var_error('task_id', var('task_id', none),
@@ -44,6 +54,10 @@
             'a list of at least two page ids, e.g. [1, 2, 3]') -%}
     {%- endif -%}
 
+    {%- set funnel_steps = _task_funnel_steps(target_page_flow) -%}
+    {%- set funnel_order = _task_choice('funnel_order', 'ordered', ['ordered', 'strict']) -%}
+    {%- set funnel_unit = _task_choice('funnel_unit', 'session', ['session', 'user']) -%}
+
     {{ return({
         'task_id': task_id,
         'start_date': start_date,
@@ -58,6 +72,10 @@
         'target_page_flow': target_page_flow,
         'extract_sessions': int_var('extract_sessions', 100, 0, 1000000000),
         'random_seed': int_var('random_seed', 42, -9223372036854775808, 9223372036854775807),
+        'funnel_steps': funnel_steps,
+        'funnel_window_seconds': int_var('funnel_window_seconds', 1800, 1, 2592000),
+        'funnel_order': funnel_order,
+        'funnel_unit': funnel_unit,
     }) }}
 {% endmacro %}
 
@@ -165,6 +183,70 @@
         {%- do values.append(text | int) -%}
     {%- endfor -%}
     {{ return(values) }}
+{% endmacro %}
+
+
+{#- One of `choices` (case and surrounding spaces ignored); `default` when unset or empty. -#}
+{% macro _task_choice(name, default, choices) %}
+    {%- set raw = var(name, default) -%}
+    {%- set text = '' if raw is none else (raw | string | trim | lower) -%}
+    {%- if text == '' -%}
+        {{ return(default) }}
+    {%- elif text not in choices -%}
+        {%- set quoted = [] -%}
+        {%- for choice in choices -%}
+            {%- do quoted.append("'" ~ choice ~ "'") -%}
+        {%- endfor -%}
+        {%- do var_error(name, raw, quoted[:-1] | join(', ') ~ ' or ' ~ quoted[-1]
+            ~ ' (empty: ' ~ default ~ ')') -%}
+    {%- endif -%}
+    {{ return(text) }}
+{% endmacro %}
+
+
+{#-
+    The funnel's steps (SPEC 3, funnel_conversion): `funnel_steps` as a list of dicts (step,
+    name, kind, value), or the pages of target_page_flow when it is unset or empty. A step is
+    a string `kind:value`: page:<id>, search:<keyword>, click:<category id>, order:<category id>
+    or pay:<category id>, all but page also taking `any`; kinds and `any` in any case, spaces
+    around the kind and the value ignored. Two to ten steps.
+-#}
+{% macro _task_funnel_steps(target_page_flow) %}
+    {%- set given = _task_list('funnel_steps', []) | map('string') | map('trim') | list -%}
+    {%- set names = given[:] -%}
+    {%- if not given -%}
+        {%- for page_id in target_page_flow -%}
+            {%- do names.append('page:' ~ page_id) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- set shown = var('funnel_steps') if given else names -%}
+    {%- set example = 'e.g. [page:1, "search:tea set", click:any, order:any, pay:7]' -%}
+    {%- if names | length < 2 or names | length > 10 -%}
+        {%- do var_error('funnel_steps', shown,
+            'a list of two to ten steps' ~ ('' if given else
+            ' (unset, the funnel is the pages of target_page_flow: give funnel_steps)')
+            ~ ', ' ~ example) -%}
+    {%- endif -%}
+    {%- set steps = [] -%}
+    {%- for name in names -%}
+        {%- set pieces = name.split(':', 1) -%}
+        {%- set kind = pieces[0] | trim | lower if pieces | length == 2 else none -%}
+        {%- set text = pieces[-1] | trim -%}
+        {%- set is_any = kind != 'page' and text | lower == 'any' -%}
+        {%- if kind == 'search' and text != '' -%}
+            {%- set value = none if is_any else text -%}
+        {%- elif kind in ['page', 'click', 'order', 'pay']
+            and (is_any or modules.re.fullmatch('[0-9]{1,18}', text)) -%}
+            {%- set value = none if is_any else text | int -%}
+        {%- else -%}
+            {%- do var_error('funnel_steps', name,
+                'each step as kind:value: page:<page id>, search:<keyword>, click:<category id>,'
+                ~ ' order:<category id> or pay:<category id> (all but page also take `any`), '
+                ~ example) -%}
+        {%- endif -%}
+        {%- do steps.append({'step': loop.index, 'name': name, 'kind': kind, 'value': value}) -%}
+    {%- endfor -%}
+    {{ return(steps) }}
 {% endmacro %}
 
 

@@ -267,8 +267,7 @@ def _failure(error: Exception, options: StreamOptions) -> str:
             return (
                 f"the Kafka brokers at {options.kafka_bootstrap_servers} do not answer ({reason})"
             )
-    desc = getattr(error, "desc", None) or str(error)
-    return (desc.strip().splitlines() or [type(error).__name__])[0][:500]
+    return (str(error).strip().splitlines() or [type(error).__name__])[0][:500]
 
 
 def _keep_trace(options: StreamOptions, trace: str) -> str:
@@ -302,7 +301,7 @@ def run(args: argparse.Namespace) -> int:
     except (WarehouseUnavailable, StreamSetupError, TableMismatchError, SourceError) as error:
         raise CommandError(str(error)) from None
     except StreamingQueryException as error:
-        trace = _keep_trace(options, f"{error.desc}\n{error.stackTrace}")
+        trace = _keep_trace(options, f"{error}\n{traceback.format_exc()}")
         print(
             f"ecom stream: the stream stopped: {_failure(error, options)} (full trace in "
             f"{trace}).\nFix the cause and run the same command again: it resumes from "

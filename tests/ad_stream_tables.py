@@ -16,6 +16,17 @@ from typing import Any
 
 from tests.ad_stream_reference import Replay
 
+BATCH_FIGURES = (
+    "input_lines",
+    "clicks",
+    "quarantined_lines",
+    "dropped_clicks",
+    "counted_clicks",
+    "new_blacklisted",
+    "blacklist_size",
+)
+"""The figures of a batch that `ad_stream_batches` logs and the replay computes."""
+
 
 def read_tables(
     spark: Any, schema: str, table: Callable[[str], Any] | None = None
@@ -76,13 +87,7 @@ def read_tables(
             rows(
                 "ad_stream_batches",
                 "batch_id",
-                "input_lines",
-                "clicks",
-                "quarantined_lines",
-                "dropped_clicks",
-                "counted_clicks",
-                "new_blacklisted",
-                "blacklist_size",
+                *BATCH_FIGURES,
                 "threshold",
                 "unix_millis(trend_start)",
             )
@@ -114,22 +119,8 @@ def assert_equals_replay(tables: dict[str, Any], expected: Replay) -> None:
         quarantined[reason] += count
     assert quarantined == expected.quarantine
     newest = max(minute for minute, _ in expected.minutes)
-    figures = [
-        tuple(
-            batch.get(name, 0)
-            for name in (
-                "input_lines",
-                "clicks",
-                "quarantined_lines",
-                "dropped_clicks",
-                "counted_clicks",
-                "new_blacklisted",
-                "blacklist_size",
-            )
-        )
-        for batch in expected.batches
-    ]
-    assert [row[1:8] for row in tables["ad_stream_batches"]] == figures
+    figures = [tuple(batch.get(name, 0) for name in BATCH_FIGURES) for batch in expected.batches]
+    assert [row[1 : 1 + len(BATCH_FIGURES)] for row in tables["ad_stream_batches"]] == figures
     assert tables["ad_stream_batches"][-1][-1] == newest - 59 * 60_000
     assert sum(tables["ad_clicks"].values()) == sum(b["clicks"] for b in expected.batches)
 

@@ -132,6 +132,35 @@ def _rates(task: str, flow: list[int], base: int, jumps: list[int]) -> list[tupl
     return rows
 
 
+def _funnel(
+    task: str, steps: list[str], breakdowns: dict[tuple[str, str], list[int]]
+) -> list[tuple[Any, ...]]:
+    """funnel_conversion rows: per breakdown the units reached at each step (not increasing),
+    the durations growing with the step."""
+    rows = []
+    for (kind, value), reached in breakdowns.items():
+        for step, (name, units) in enumerate(zip(steps, reached, strict=True), start=1):
+            previous = reached[step - 2] if step > 1 else units
+            median = None if units == 0 else 45.0 * (step - 1)
+            rows.append(
+                (
+                    task,
+                    kind,
+                    value,
+                    step,
+                    name,
+                    units,
+                    previous - units,
+                    1.0 if step == 1 else (units / previous if previous else None),
+                    units / reached[0],
+                    median,
+                    None if median is None else 4 * median,
+                    3 if step == 1 and kind == "all" else 0,
+                )
+            )
+    return rows
+
+
 def _area_top3() -> list[tuple[Any, ...]]:
     rows = []
     for day_index, day in enumerate(AREA_DAYS):
@@ -233,6 +262,77 @@ def tables() -> dict[str, Table]:
             ("task_id",),
             _rates("default", [1, 2, 3, 4, 5, 6, 7], 4000, [1200, 700, 520, 300, 210, 80])
             + _rates("t42", [1, 2, 3, 4], 400, [50, 0, 0]),
+        ),
+        "funnel_conversion": Table(
+            "task_id string, breakdown_kind string, breakdown_value string, step int,"
+            " step_name string, units_reached bigint, dropped bigint,"
+            " conversion_from_previous double, conversion_from_start double,"
+            " median_seconds_to_step double, p90_seconds_to_step double, incomplete_units bigint",
+            ("task_id",),
+            _funnel(
+                "default",
+                ["page:1", "page:2", "page:3", "page:4"],
+                {
+                    ("all", "all"): [900, 610, 330, 120],
+                    ("area", "East China"): [500, 350, 200, 80],
+                    ("area", "North China"): [400, 260, 130, 40],
+                    ("entry_date", "2026-11-16"): [420, 300, 160, 70],
+                    ("entry_date", "2026-11-17"): [480, 310, 170, 50],
+                },
+            )
+            + _funnel(
+                "t42",
+                ["search:tea set", "order:any", "pay:any"],
+                {("all", "all"): [40, 9, 0], ("area", "South China"): [40, 9, 0]},
+            ),
+        ),
+        "task_parameters": Table(
+            "task_id string, sex string, funnel_order string, funnel_unit string,"
+            " professionals string, cities string, keywords string, category_ids string,"
+            " target_page_flow string, funnel_steps string, start_age int, end_age int,"
+            " extract_sessions int, random_seed bigint, funnel_window_seconds int,"
+            " start_date date, end_date date",
+            ("task_id",),
+            [
+                (
+                    "default",
+                    None,
+                    "ordered",
+                    "session",
+                    "[]",
+                    "[]",
+                    "[]",
+                    "[]",
+                    "[1,2,3,4]",
+                    '["page:1","page:2","page:3","page:4"]',
+                    None,
+                    None,
+                    100,
+                    42,
+                    1800,
+                    date(2026, 11, 16),
+                    date(2026, 11, 17),
+                ),
+                (
+                    "t42",
+                    "female",
+                    "strict",
+                    "user",
+                    '["Engineer"]',
+                    '["Beijing","Wuhan"]',
+                    '["tea set"]',
+                    "[]",
+                    "[1,2,3,4]",
+                    '["search:tea set","order:any","pay:any"]',
+                    20,
+                    40,
+                    50,
+                    7,
+                    3600,
+                    date(2026, 11, 17),
+                    date(2026, 11, 17),
+                ),
+            ],
         ),
         "area_top3_products": Table(
             "action_date date, area string, area_level string, rank int, product_id bigint,"

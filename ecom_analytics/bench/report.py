@@ -20,6 +20,10 @@ TARGET_FLATNESS = 0.20
 TARGET_SKEW_RATIO = 1.3
 TARGET_STREAM_RATE = 20_000
 TARGET_STREAM_LATENCY_SECONDS = 5.0
+TARGET_FUNNEL_TO_SLICING = 0.25
+# The funnel's own models (SPEC 3 funnel_conversion), and the session slicing it is measured by
+FUNNEL_MODELS = ("int_funnel_events_matched", "int_funnel_units_converted", "funnel_conversion")
+SLICING_MODEL = "int_sessions_sliced"
 STREAM_KEYS = {"files": "stream", "kafka": "stream_kafka"}
 """The report's entry for the stream probe of each source."""
 # The scale the issue sets its build targets at ("the full offline build at 10M actions in under
@@ -244,6 +248,7 @@ def targets(report: Mapping[str, Any]) -> list[dict[str, Any]]:
                     "verdict": "reported (the target is the 10M build's)",
                 }
             )
+    found += [target for case in big if (target := _funnel_target(case)) is not None]
     figure, met = _scaling(report)
     found.append(
         {
@@ -267,6 +272,26 @@ def targets(report: Mapping[str, Any]) -> list[dict[str, Any]]:
         if stream.get("rates"):
             found.append(_stream_target(stream, source))
     return found
+
+
+def _funnel_target(case: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The funnel's own model seconds against the session slicing's in one build (None when
+    the build ran neither)."""
+    models = {
+        node["name"]: node["seconds"]
+        for node in (case.get("dbt") or {}).get("nodes", [])
+        if node.get("resource_type") == "model"
+    }
+    funnel = [models[name] for name in FUNNEL_MODELS if name in models]
+    slicing = models.get(SLICING_MODEL)
+    if not funnel or not slicing:
+        return None
+    ratio = sum(funnel) / slicing
+    return {
+        "target": f"funnel models under a quarter of the session slicing ({case['name']})",
+        "figure": f"funnel {sum(funnel):.1f} s / slicing {slicing:.1f} s = {ratio:.2f}",
+        "met": ratio < TARGET_FUNNEL_TO_SLICING,
+    }
 
 
 def _at_target_scale(case: Mapping[str, Any]) -> bool:

@@ -96,6 +96,10 @@ class Feed:
 
     bootstrap_servers: str | None = None
 
+    @property
+    def name(self) -> str:
+        return "files" if self.bootstrap_servers is None else "kafka"
+
     def sink(self, topic: str) -> list[str]:
         """The producer's options for this feed."""
         if self.bootstrap_servers is None:
@@ -228,7 +232,7 @@ def probe_rate(spark: Any, rate: int, args: argparse.Namespace, source: Feed) ->
         clicks,
         topic,
         checkpoint=str(base / "checkpoint"),
-        schema=f"bench_stream_{rate}",
+        schema=f"bench_stream_{source.name}_{rate}",
         trigger_interval=f"{args.trigger_seconds:g} seconds",
     )
     ended: dict[int, float] = {}
@@ -243,7 +247,7 @@ def probe_rate(spark: Any, rate: int, args: argparse.Namespace, source: Feed) ->
     started = time.time()
     produce_clicks(clicks, rate, 1.0, args.seconds, wait=True, sink=source.sink(topic))
     produced = sum(item.lines for item in landed_files(clicks))
-    deadline = time.monotonic() + max(30.0, args.seconds)
+    deadline = time.monotonic() + max(args.drain_seconds, args.seconds)
     while sum(batch.input_lines for batch in job.metrics) < produced:
         if time.monotonic() > deadline or not query.isActive:
             break
@@ -294,6 +298,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--source", choices=("files", "kafka"), default="files", help="what the job reads"
+    )
+    parser.add_argument(
+        "--drain-seconds",
+        type=float,
+        default=30.0,
+        help="after the feed, how long the job may take to read the rest before the rate ends",
     )
     parser.add_argument("--workdir", type=Path, required=True, help="scratch folder")
     parser.add_argument("--json", type=Path, required=True, help="write the figures here")

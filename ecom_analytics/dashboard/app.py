@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from ecom_analytics.dashboard.views import ads, area, categories, funnel, sessions
+from ecom_analytics.dashboard.views import ads, area, categories, funnel, funnels, sessions
 from ecom_analytics.dashboard.views.common import source_caption
 
 
@@ -48,6 +48,9 @@ PAGES = (
     ),
     PageSpec(
         "Offline marts, per task", funnel.render, "Page flow", "page-flow", ":material/route:"
+    ),
+    PageSpec(
+        "Offline marts, per task", funnels.render, "Funnel", "funnel", ":material/filter_alt:"
     ),
     PageSpec("Daily", area.render, "Area top 3", "area-top3", ":material/map:"),
     PageSpec("Real time", ads.render, "Live ad clicks", "live-ads", ":material/bolt:"),

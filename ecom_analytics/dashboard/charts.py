@@ -9,7 +9,12 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from ecom_analytics.dashboard.shaping import COUNT_MEASURES, OTHER_ADS
+from ecom_analytics.dashboard.shaping import (
+    COUNT_MEASURES,
+    FUNNEL_PERCENTILES,
+    FUNNEL_SEGMENTS,
+    OTHER_ADS,
+)
 
 ACCENT = "#2f6fde"
 MUTED = "#9aa5b1"
@@ -156,6 +161,65 @@ def funnel_stages(stages: pd.DataFrame) -> alt.TopLevelMixin:
         text=alt.Text("count:Q", format=",")
     )
     return _finish(bars + labels, "Funnel", 40 * len(stages))
+
+
+def funnel_drop_off(bars: pd.DataFrame) -> alt.TopLevelMixin:
+    """Units per funnel step as bars, each topped by the units that dropped just before it (so
+    a bar stands as high as the step before), labelled with the conversion from the start."""
+    stages = bars["stage"].drop_duplicates().tolist()
+    base = alt.Chart(bars).encode(
+        x=alt.X("stage:N", sort=stages, title=None, axis=alt.Axis(labelAngle=0)),
+        tooltip=[
+            alt.Tooltip("stage:N", title="step"),
+            alt.Tooltip("segment:N", title="units"),
+            alt.Tooltip("units:Q", format=","),
+            alt.Tooltip("conversion_from_start_label:N", title="from the start"),
+        ],
+    )
+    segments = base.mark_bar(cornerRadiusTopLeft=3, cornerRadiusTopRight=3).encode(
+        y=alt.Y("units:Q", title="units", stack="zero"),
+        color=alt.Color(
+            "segment:N",
+            sort=FUNNEL_SEGMENTS,
+            scale=alt.Scale(domain=FUNNEL_SEGMENTS, range=[ACCENT, "#e3e7ec"]),
+            legend=alt.Legend(title=None),
+        ),
+        order=alt.Order("segment_order:Q"),
+    )
+    labels = (
+        base.transform_filter(alt.datum.segment == "reached")
+        .mark_text(dy=-7, fontSize=11, color="#333")
+        .encode(y=alt.Y("units:Q"), text="conversion_from_start_label:N")
+    )
+    return _finish(segments + labels, "Units per step, and those that dropped before it", 320)
+
+
+def time_to_step(durations: pd.DataFrame) -> alt.TopLevelMixin:
+    """Median and 90th-percentile time from entry to each later step, side by side."""
+    stages = durations["stage"].drop_duplicates().tolist()
+    percentiles = list(FUNNEL_PERCENTILES.values())
+    chart = (
+        alt.Chart(durations)
+        .mark_bar()
+        .encode(
+            x=alt.X("stage:N", sort=stages, title=None, axis=alt.Axis(labelAngle=0)),
+            xOffset=alt.XOffset("percentile:N", sort=percentiles),
+            y=alt.Y("seconds:Q", title="seconds from entry"),
+            color=alt.Color(
+                "percentile:N",
+                sort=percentiles,
+                scale=alt.Scale(domain=percentiles, range=[ACCENT, MEASURE_COLOURS[1]]),
+                legend=alt.Legend(title=None),
+            ),
+            tooltip=[
+                alt.Tooltip("stage:N", title="step"),
+                "percentile:N",
+                alt.Tooltip("duration:N", title="time"),
+                alt.Tooltip("seconds:Q", format=",.1f"),
+            ],
+        )
+    )
+    return _finish(chart, "Time to reach each step", 280)
 
 
 def area_top3(products: pd.DataFrame) -> alt.TopLevelMixin:

@@ -8,6 +8,8 @@ TASK_TABLES = (
     "top10_categories",
     "top10_category_sessions",
     "page_conversion_rates",
+    "funnel_conversion",
+    "task_parameters",
 )
 """Offline marts keyed by `task_id` (one partition per task)."""
 
@@ -23,7 +25,7 @@ AD_TABLES = (
 )
 """Tables the ad-click stream keeps up to date."""
 
-DATE_COLUMNS = frozenset({"action_date", "click_date"})
+DATE_COLUMNS = frozenset({"action_date", "click_date", "start_date", "end_date"})
 """Columns holding a day; read as `datetime.date` whatever the source delivers."""
 
 TIMESTAMP_COLUMNS = frozenset({"start_time", "blacklisted_at", "minute"})

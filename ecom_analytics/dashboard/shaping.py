@@ -5,6 +5,7 @@ No Streamlit and no I/O here, so every function is tested with small frames (tes
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
@@ -13,6 +14,10 @@ import pandas as pd
 
 OTHER_ADS = "other ads"
 COUNT_MEASURES = {"click_count": "clicks", "order_count": "orders", "pay_count": "payments"}
+BREAKDOWN_KINDS = {"all": "All units", "area": "Area of entry", "entry_date": "Day of entry"}
+"""funnel_conversion's breakdown kinds, with the picker's labels."""
+FUNNEL_SEGMENTS = ["reached", "dropped"]
+FUNNEL_PERCENTILES = {"median_seconds_to_step": "median", "p90_seconds_to_step": "90th percentile"}
 
 
 def pick_default(options: Sequence[Any], wanted: Any = None, preferred: Any = None) -> Any:
@@ -119,6 +124,115 @@ def overall_conversion(steps: pd.DataFrame) -> float | None:
         return None
     base = steps["base_count"].iloc[0]
     return None if not base else float(steps["jump_count"].iloc[-1] / base)
+
+
+def breakdown_values(frame: pd.DataFrame, kind: str) -> list[str]:
+    """The values of one breakdown kind in a task's funnel_conversion rows, sorted (areas by
+    name, days in time order)."""
+    return sorted(frame.loc[frame["breakdown_kind"] == kind, "breakdown_value"].unique())
+
+
+def funnel_steps(frame: pd.DataFrame, kind: str, value: str) -> pd.DataFrame:
+    """One breakdown value's funnel in step order, with a `stage` label (`1 page:1`) and the
+    conversions as text."""
+    chosen = (frame["breakdown_kind"] == kind) & (frame["breakdown_value"] == value)
+    steps = frame[chosen].sort_values("step").drop(columns="task_id").reset_index(drop=True)
+    steps["stage"] = [
+        f"{step} {name}" for step, name in zip(steps["step"], steps["step_name"], strict=True)
+    ]
+    for column in ("conversion_from_previous", "conversion_from_start"):
+        steps[f"{column}_label"] = [
+            "n/a" if pd.isna(rate) else f"{rate:.1%}" for rate in steps[column]
+        ]
+    return steps
+
+
+def funnel_bars(steps: pd.DataFrame) -> pd.DataFrame:
+    """The funnel in long form for stacked bars: per step the units that reached it and the
+    units that dropped just before it (reached + dropped = the previous step's units)."""
+    long = steps.melt(
+        id_vars=["step", "stage", "conversion_from_start_label"],
+        value_vars=["units_reached", "dropped"],
+        var_name="segment",
+        value_name="units",
+    )
+    long["segment"] = long["segment"].map({"units_reached": "reached", "dropped": "dropped"})
+    order = {segment: index for index, segment in enumerate(FUNNEL_SEGMENTS)}
+    long["segment_order"] = long["segment"].map(order)
+    return long.sort_values(["step", "segment_order"]).reset_index(drop=True)
+
+
+def funnel_durations(steps: pd.DataFrame) -> pd.DataFrame:
+    """Median and 90th-percentile seconds from entry to each step after the first that some
+    unit reached, in long form (`step`, `stage`, `percentile`, `seconds`, `duration` text)."""
+    later = steps[(steps["step"] > 1) & (steps["units_reached"] > 0)]
+    long = later.melt(
+        id_vars=["step", "stage"],
+        value_vars=list(FUNNEL_PERCENTILES),
+        var_name="percentile",
+        value_name="seconds",
+    )
+    long["percentile"] = long["percentile"].map(FUNNEL_PERCENTILES)
+    long["duration"] = long["seconds"].map(duration_label)
+    order = {name: index for index, name in enumerate(FUNNEL_PERCENTILES.values())}
+    long["percentile_order"] = long["percentile"].map(order)
+    return long.sort_values(["step", "percentile_order"]).reset_index(drop=True)
+
+
+def duration_label(seconds: float | None) -> str:
+    """Seconds for people: `45 s`, `12.5 min`, `3.2 h`, `2.0 d` (`n/a` when unknown)."""
+    if seconds is None or pd.isna(seconds):
+        return "n/a"
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.1f} {unit}"
+    return f"{seconds:g} s"
+
+
+def funnel_parameters(parameters: pd.Series) -> list[tuple[str, str]]:
+    """A task's funnel and filters (a row of task_parameters) as (label, text) pairs, the
+    JSON lists read."""
+
+    def listed(column: str) -> list[Any]:
+        text = parameters.get(column)
+        return json.loads(text) if isinstance(text, str) and text else []
+
+    def bounded(low: Any, high: Any) -> str:
+        low = None if low is None or pd.isna(low) else low
+        high = None if high is None or pd.isna(high) else high
+        if low is None and high is None:
+            return "all"
+        return f"{low if low is not None else '…'} to {high if high is not None else '…'}"
+
+    unit = {"session": "each session", "user": "each user (all their sessions)"}
+    order = {
+        "ordered": "ordered (other events may come between steps)",
+        "strict": "strict (each step is the very next event)",
+    }
+    filters = [
+        f"{name} {', '.join(str(value) for value in listed(column))}"
+        for name, column in (
+            ("professions", "professionals"),
+            ("home cities", "cities"),
+            ("keywords", "keywords"),
+            ("categories", "category_ids"),
+        )
+        if listed(column)
+    ]
+    sex = parameters.get("sex")
+    if isinstance(sex, str) and sex:
+        filters.append(f"sex {sex}")
+    ages = bounded(parameters.get("start_age"), parameters.get("end_age"))
+    if ages != "all":
+        filters.append(f"ages {ages}")
+    return [
+        ("Steps", " → ".join(listed("funnel_steps"))),
+        ("Window", duration_label(float(parameters["funnel_window_seconds"]))),
+        ("Order", order.get(parameters["funnel_order"], parameters["funnel_order"])),
+        ("Unit", unit.get(parameters["funnel_unit"], parameters["funnel_unit"])),
+        ("Days", bounded(parameters.get("start_date"), parameters.get("end_date"))),
+        ("Filters", "; ".join(filters) or "none"),
+    ]
 
 
 def area_top3(frame: pd.DataFrame) -> pd.DataFrame:

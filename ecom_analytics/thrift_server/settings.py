@@ -11,7 +11,6 @@ asked otherwise.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -163,16 +162,15 @@ def spark_conf(settings: ServerSettings) -> dict[str, str]:
     """The application's Spark settings: the `local` target's, plus the Spark Connect server
     (and the archive of Spark's classes of `ecom jvm-archive`, when this machine has one)."""
     from dbt.adapters.sparkoss.class_archive import with_class_archive
+    from dbt.adapters.sparkoss.session import expand_local_jars
 
+    jvm_packages.jars("spark")  # PackagesError (what to run) when setup has not fetched them
     conf = local_spark_conf(APP_NAME, warehouse=str(settings.warehouse_root))
     for key in METASTORE_KEYS:
         conf.pop(key, None)
     conf.update(metastore_conf(settings.metastore_uri, str(settings.warehouse_root)))
-    # Delta and the Kafka connector on the driver's own class path too: the server's statement
-    # threads do not see the jars Spark adds at run time
-    jars = [str(path) for path in jvm_packages.jars("spark")]
-    conf["spark.jars"] = ",".join(jars)
-    conf["spark.driver.extraClassPath"] = os.pathsep.join(jars)
+    # the jars on the driver's own class path too, as for every embedded Spark
+    conf = expand_local_jars(conf)
     if settings.driver_memory:
         conf["spark.driver.memory"] = settings.driver_memory
     conf.update(

@@ -86,6 +86,16 @@ class _Adapter:
     def get_columns_in_relation(relation: _Any) -> list[_Any]:
         return []
 
+    @staticmethod
+    def cli_var_problem() -> None:
+        return None
+
+    @staticmethod
+    def raw_dataset_check(
+        dataset: str, location: str, declared: dict[str, str], max_bad_share: float
+    ) -> dict[str, _Any]:
+        return {"read_from": location, "problem": None, "skipped": [], "skipped_line": None}
+
 
 def _raise_compiler_error(message: str) -> str:
     """Linting checks the layout of every branch; it does not stop at a compile error."""

@@ -329,8 +329,39 @@ def test_a_second_program_on_the_warehouse_stops_at_once_with_one_line(
     )
     assert result.returncode == 2
     (line,) = result.stderr.strip().splitlines()
-    assert "another program holds the warehouse" in line and "process " in line
-    assert "stop that program" in line
+    assert "holds the embedded metastore" in line and "(pid " in line
+    assert "ecom metastore start" in line  # how to run several programs at once
+    assert time.monotonic() - started < 60  # no JVM was started
+
+
+def test_dbt_on_a_held_warehouse_stops_at_once_with_one_line(
+    spark: Any, dbt_project: DbtProject
+) -> None:
+    """The same for `dbt build` on the embedded target: one line before its JVM starts."""
+    assert spark.sql("show databases").count() >= 1
+    started = time.monotonic()
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "dbt"),
+            "build",
+            "--project-dir",
+            str(dbt_project.project_dir),
+            "--profiles-dir",
+            str(dbt_project.profiles_dir),
+            "--target-path",
+            str(dbt_project.target_path.with_name("target-held")),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, "ECOM_RAW_DIR": str(dbt_project.raw_dir)},
+    )
+    assert result.returncode != 0
+    said = [line for line in result.stdout.splitlines() if "holds the embedded metastore" in line]
+    assert len(said) == 1 and "(pid " in said[0], result.stdout[-3000:]
+    assert "ecom metastore start" in said[0]
+    assert "\tat " not in result.stdout + result.stderr and "XSDB6" not in result.stdout
     assert time.monotonic() - started < 60  # no JVM was started
 
 

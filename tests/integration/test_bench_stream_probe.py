@@ -37,7 +37,11 @@ def test_a_live_feed_is_counted_whole_and_latencies_end_at_publication(
 
     monkeypatch.setattr(stream_probe, "rate_summary", spy)
     args = argparse.Namespace(
-        workdir=tmp_path, seconds=4.0, trigger_seconds=1.0, warmup_seconds=0.0
+        workdir=tmp_path,
+        seconds=4.0,
+        trigger_seconds=1.0,
+        warmup_seconds=0.0,
+        drain_seconds=600.0,  # no warm-up here: the first batches compile Spark's code
     )
     feed = stream_probe.Feed()
     if source == "kafka":

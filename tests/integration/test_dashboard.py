@@ -349,6 +349,53 @@ def test_page_flow_page(page: Any, app_url: str, built: dict[str, pd.DataFrame])
     page.get_by_text("Flow: pages 1 → 2 → 3 → 4 → 5 → 6 → 7").wait_for()
 
 
+def pick_breakdown(page: Any, kind: str, value: str) -> None:
+    """Choose a breakdown on the funnel page: its kind, then (for area and day) its value."""
+    page.get_by_test_id("stRadio").get_by_text(kind, exact=True).click()
+    # the picker of the kind chosen before may still show while the page reruns
+    picker = page.get_by_test_id("stMainBlockContainer").get_by_test_id("stSelectbox")
+    picker = picker.filter(has=page.get_by_text(kind, exact=True))
+    picker.wait_for()
+    picker.click()
+    page.get_by_role("option", name=value, exact=True).click()
+
+
+def wait_for_metric(page: Any, label: str, value: str) -> None:
+    label_box = page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
+    box = page.get_by_test_id("stMetric").filter(has=label_box)
+    box.get_by_test_id("stMetricValue").filter(has_text=value).wait_for(timeout=30_000)
+
+
+def test_funnel_page_and_its_breakdown_picker(
+    page: Any, app_url: str, built: dict[str, pd.DataFrame]
+) -> None:
+    funnel = of_task(built["funnel_conversion"])
+    everyone = funnel[funnel["breakdown_kind"] == "all"].sort_values("step")
+    # the default funnel: the pages of target_page_flow; units get past step 1
+    assert everyone["step_name"].tolist() == [f"page:{page}" for page in range(1, 8)]
+    reached = everyone["units_reached"].tolist()
+    assert reached[0] > reached[1] > 0
+    later = int(((everyone["step"] > 1) & (everyone["units_reached"] > 0)).sum())
+    open_page(page, f"{app_url}/funnel", charts=2, dataframes=1)
+    marks, rows = check_page(page, "funnel")
+    # reached and dropped per step; median and p90 per later step that some unit reached
+    assert marks == [[2 * len(everyone), 0], [2 * later, 0]]
+    assert rows == [len(everyone)]
+    assert metric(page, "Units at step 1") == f"{reached[0]:,}"
+    assert metric(page, "Reached the last step") == f"{reached[-1]:,}"
+    page.get_by_text("page:1 → page:2 → page:3 → page:4 → page:5 → page:6 → page:7").wait_for()
+    page.get_by_text("ordered (other events may come between steps)").wait_for()
+
+    # every area and day the mart has is offered; each switches the numbers
+    for kind, label in (("area", "Area of entry"), ("entry_date", "Day of entry")):
+        of_kind = funnel[(funnel["breakdown_kind"] == kind) & (funnel["step"] == 1)]
+        assert len(of_kind) >= 2, kind
+        chosen = of_kind.sort_values("units_reached").iloc[0]
+        pick_breakdown(page, label, chosen["breakdown_value"])
+        wait_for_metric(page, "Units at step 1", f"{chosen['units_reached']:,}")
+        assert sum(of_kind["units_reached"]) == reached[0]
+
+
 def test_area_top3_page_and_its_day_picker(
     page: Any, app_url: str, built: dict[str, pd.DataFrame]
 ) -> None:
@@ -412,6 +459,41 @@ def test_task_picker_switches_every_number(
     steps = rates.sort_values("step")
     flow = [*steps["from_page_id"], steps["to_page_id"].iloc[-1]]
     page.get_by_text(f"Flow: pages {' → '.join(map(str, flow))}").wait_for()
+
+
+def test_funnel_page_shows_a_tasks_numbers_and_parameters(
+    page: Any, crafted_url: str, crafted: dict[str, pd.DataFrame]
+) -> None:
+    open_page(page, f"{crafted_url}/funnel?task=default", charts=2, dataframes=1)
+    check_page(page)
+    # all units 900, 610, 330, 120 over four steps; 3 of them may still convert
+    assert metric(page, "Units at step 1") == "900"
+    assert metric(page, "Conversion") == "13.3%"
+    assert metric(page, "Median time to the last step") == "2.2 min"
+    page.get_by_text("3 of the units that stopped short").wait_for()
+    pick_breakdown(page, "Area of entry", "North China")
+    wait_for_metric(page, "Conversion", "10.0%")
+    assert metric(page, "Units at step 1") == "400"
+    pick_breakdown(page, "Day of entry", "2026-11-17")
+    wait_for_metric(page, "Units at step 1", "480")
+    # another task: its own funnel and the parameters it was built with
+    open_page(page, f"{crafted_url}/funnel?task=t42", charts=2, dataframes=1)
+    marks, rows = check_page(page)
+    assert marks == [[6, 0], [2, 0]]  # three steps; only step 2 was reached after the entry
+    assert rows == [3]
+    assert metric(page, "Conversion") == "0.0%"
+    assert metric(page, "Median time to the last step") == "n/a"
+    built_with = page.get_by_test_id("stMainBlockContainer").inner_text()
+    for text in (
+        "search:tea set → order:any → pay:any",
+        "1.0 h",
+        "strict (each step is the very next event)",
+        "each user (all their sessions)",
+        "2026-11-17 to 2026-11-17",
+        "professions Engineer; home cities Beijing, Wuhan; keywords tea set; sex female; "
+        "ages 20 to 40",
+    ):
+        assert text in built_with, text
 
 
 def test_live_ads_page_refreshes_itself(

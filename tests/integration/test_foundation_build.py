@@ -112,7 +112,7 @@ def test_build_runs_every_node_including_a_python_model(build: DbtInvocation) ->
 def test_the_demo_summary_of_the_build_reports_no_problem(project_build: ProjectBuild) -> None:
     summary = project_build.summary
     assert summary.problems == []
-    assert summary.exposures == 7  # the dashboard pages and the streaming job
+    assert summary.exposures == 8  # the dashboard pages and the streaming job
     assert summary.models["python"] == 3
     assert summary.tests["warn"] >= 1 and not summary.tests["fail"]
 

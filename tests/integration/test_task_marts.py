@@ -6,13 +6,15 @@ extract size (its models and data tests), then the default task again, then the 
 again with a keyword nobody searched (`dbt run` both). Every mart of both tasks must equal
 spec_reference (pandas and plain Python, written from SPEC 3); each run must leave the other
 task's rows as they were, the second run of a task must reproduce its rows exactly, and a
-rerun whose result is empty must replace the task's rows by that empty result. Bad task
-parameters must stop dbt before anything is written.
+rerun whose result is empty must replace the task's rows by that empty result, each rerun in
+one statement per mart. Bad task parameters, unknown `--vars` keys and `--vars` values holding
+Jinja must stop dbt before anything is written.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -37,6 +39,8 @@ MARTS = {
     "top10_categories": ["rank"],
     "top10_category_sessions": ["category_id", "rank"],
     "page_conversion_rates": ["step"],
+    "funnel_conversion": ["breakdown_kind", "breakdown_value", "step"],
+    "task_parameters": ["task_id"],
 }
 
 
@@ -65,6 +69,10 @@ FILTERED = spec.Task(
     target_page_flow=(3, 4, 5, 3, 8),
     extract_sessions=12,
     random_seed=2026,
+    # the funnel of the flow's pages (page 3 twice): per user, strict, a 10-minute window
+    funnel_window_seconds=600,
+    funnel_order="strict",
+    funnel_unit="user",
 )
 TASKS = [DEFAULT, FILTERED]
 # the filtered task's id again, now with a filter that matches no session
@@ -79,6 +87,9 @@ class Runs:
     after_filtered: dict[str, pd.DataFrame]
     second_default: dict[str, pd.DataFrame]
     after_emptied: dict[str, pd.DataFrame]
+    # the statements of the third and fourth runs, as (connection name, SQL)
+    second_default_queries: list[tuple[str, str]]
+    after_emptied_queries: list[tuple[str, str]]
 
 
 @dataclass(frozen=True)
@@ -112,7 +123,7 @@ def runs(dbt_project: DbtProject, spark) -> Runs:
     second = snapshot(spark, dbt_project)
     emptied = dbt_project.invoke("run", *task_nodes, vars=EMPTIED.dbt_vars())
     assert emptied.success, emptied.text()[-3000:]
-    return Runs(first, after, second, snapshot(spark, dbt_project))
+    return Runs(first, after, second, snapshot(spark, dbt_project), again.queries, emptied.queries)
 
 
 # the vars of the README's commands for another task, a daily run and a backfill
@@ -141,12 +152,14 @@ def expected(runs: Runs, dbt_project: DbtProject) -> dict[str, Expected]:
     clean = clean_actions(raw_actions(dbt_project.raw_dir))
     users = pd.read_parquet(dbt_project.raw_dir / "user_info")
     assert users["user_id"].is_unique
+    areas = spec.area_of_city(dbt_project.project_dir)
     result = {}
     for task in TASKS:
         actions = spec.in_range(clean, task)
         matching = spec.matching_sessions(spec.sessions(actions), users, task)
         events = spec.category_events(actions, matching)
         top = spec.top10_categories(events, task.task_id)
+        units = spec.funnel_units(actions, matching, task)
         result[task.task_id] = Expected(
             matching=matching,
             marts={
@@ -154,6 +167,7 @@ def expected(runs: Runs, dbt_project: DbtProject) -> dict[str, Expected]:
                 "top10_categories": top,
                 "top10_category_sessions": spec.top10_category_sessions(events, top, task.task_id),
                 "page_conversion_rates": spec.page_conversion_rates(actions, task),
+                "funnel_conversion": spec.funnel_conversion(units, actions, areas, task),
             },
         )
     return result
@@ -183,6 +197,7 @@ def test_the_filtered_task_is_a_real_subset(expected: dict[str, Expected]) -> No
         "top10_categories",
         "top10_category_sessions",
         "page_conversion_rates",
+        "funnel_conversion",
     ],
 )
 @pytest.mark.parametrize("task", TASKS, ids=lambda task: task.task_id)
@@ -270,7 +285,12 @@ def test_running_a_task_again_gives_the_same_rows(runs: Runs) -> None:
 def test_a_rerun_matching_nothing_replaces_the_tasks_rows_by_empty_results(runs: Runs) -> None:
     marts = runs.after_emptied
     task_id = FILTERED.task_id
-    for mart in ("session_random_extract", "top10_categories", "top10_category_sessions"):
+    for mart in (
+        "session_random_extract",
+        "top10_categories",
+        "top10_category_sessions",
+        "funnel_conversion",
+    ):
         assert of_task(runs.after_filtered[mart], mart, task_id).shape[0] > 0
         assert of_task(marts[mart], mart, task_id).empty, mart
     mart = "session_length_distribution"
@@ -291,7 +311,36 @@ def test_a_rerun_matching_nothing_replaces_the_tasks_rows_by_empty_results(runs:
         )
 
 
+def writes_to(queries: list[tuple[str, str]], mart: str) -> list[str]:
+    """The statements of a run that change the rows of `mart` (dbt's query comment removed)."""
+    changing = re.compile(
+        rf"^\s*(insert\b.*\b{mart}\b\s|alter\s+table\s+\S*\b{mart}\b.*\bdrop\b|"
+        rf"delete\s+from\s+\S*\b{mart}\b|truncate\b.*\b{mart}\b)",
+        re.IGNORECASE | re.DOTALL,
+    )
+    statements = [re.sub(r"^\s*/\*.*?\*/", "", sql, flags=re.DOTALL) for _, sql in queries]
+    return [sql.strip() for sql in statements if changing.match(sql)]
+
+
+def test_a_rerun_replaces_each_tasks_partition_in_one_statement(runs: Runs) -> None:
+    """A reader sees a task's old rows or its new ones, never none: no statement empties the
+    partition before the new rows are written (a build killed in between would leave none)."""
+    for queries, marts, task_id in (
+        (runs.second_default_queries, runs.second_default, DEFAULT.task_id),
+        (runs.after_emptied_queries, runs.after_emptied, EMPTIED.task_id),
+    ):
+        for mart in MARTS:
+            statements = writes_to(queries, mart)
+            assert len(statements) == 1, (mart, statements)
+            if of_task(marts[mart], mart, task_id).empty:
+                assert re.match(r"^\s*alter table .* drop if exists partition", statements[0])
+            else:
+                replace_rows = r"^\s*insert overwrite table \S+ partition \(task_id\)"
+                assert re.match(replace_rows, statements[0]), statements[0]
+
+
 BAD_PARAMETERS = [
+    ({"task_id": "t 42"}, "task_id", "an identifier of letters, digits, _ . -"),
     ({"start_date": "2026-02-30"}, "start_date", "a date as yyyy-MM-dd"),
     ({"start_date": "2026-11-20", "end_date": "2026-11-19"}, "start_date", "on or before end_date"),
     ({"start_age": 40, "end_age": 20}, "start_age", "not above end_age (20)"),
@@ -301,6 +350,16 @@ BAD_PARAMETERS = [
     ({"target_page_flow": [4]}, "target_page_flow", "at least two page ids"),
     ({"extract_sessions": -5}, "extract_sessions", "a whole number from 0 to"),
     ({"sex": "other"}, "sex", "got \"other\"; expected 'male', 'female'"),
+    ({"funnel_steps": ["page:1", "view:2"]}, "funnel_steps", 'got "view:2"; expected each step'),
+    ({"funnel_steps": "page:1,click:"}, "funnel_steps", 'got "click:"; expected each step'),
+    ({"funnel_steps": ["page:any", "pay:3"]}, "funnel_steps", "page:<page id>, search:<keyword>"),
+    ({"funnel_steps": ["search:any"]}, "funnel_steps", "a list of two to ten steps"),
+    ({"funnel_steps": [f"page:{page}" for page in range(11)]}, "funnel_steps", "two to ten"),
+    ({"target_page_flow": list(range(11))}, "funnel_steps", "the pages of target_page_flow"),
+    ({"funnel_window_seconds": 0}, "funnel_window_seconds", "a whole number from 1 to 2592000"),
+    ({"funnel_window_seconds": 2592001}, "funnel_window_seconds", "from 1 to 2592000"),
+    ({"funnel_order": "loose"}, "funnel_order", "got \"loose\"; expected 'ordered' or 'strict'"),
+    ({"funnel_unit": "device"}, "funnel_unit", "expected 'session' or 'user' (empty: session)"),
 ]
 
 
@@ -323,5 +382,26 @@ def test_a_bad_parameter_stops_dbt_before_anything_is_written(
     assert len(lines) == 1, str(run.exception)
     assert lines[0].strip().startswith(f"Invalid task parameter `{parameter}`: got ")
     assert accepted in lines[0]
+    assert not spark.catalog.databaseExists(fresh.schema)
+    assert not spark.catalog.databaseExists(fresh.schema + "_raw")
+
+
+BAD_VARS = [
+    ({"sexx": "female"}, "Unknown variable `sexx` in --vars; did you mean `sex`?"),
+    ({"run_dat": "2026-11-18"}, "Unknown variable `run_dat` in --vars; did you mean `run_date`?"),
+    ({"task_id": "{{ 7*7 }}"}, "Variable `task_id` in --vars holds Jinja ('{{ 7*7 }}')"),
+]
+
+
+@pytest.mark.parametrize(("bad_vars", "message"), BAD_VARS, ids=["typo", "daily-typo", "jinja"])
+def test_an_unknown_or_templated_var_stops_dbt_before_anything_is_written(
+    dbt_project: DbtProject, spark, bad_vars: dict[str, Any], message: str
+) -> None:
+    fresh = dbt_project.beside("badvars")
+    run = fresh.invoke("build", vars=bad_vars)
+    assert not run.success
+    lines = [line for line in str(run.exception).splitlines() if "--vars" in line]
+    assert len(lines) == 1 and message in lines[0], str(run.exception)
+    assert "Traceback" not in run.text()
     assert not spark.catalog.databaseExists(fresh.schema)
     assert not spark.catalog.databaseExists(fresh.schema + "_raw")

@@ -418,6 +418,36 @@ def test_derived_ratios_and_targets() -> None:
     assert "| skewed within 1.3x of uniform (10M-category30) | 1.20x | met |" in text
 
 
+def _nodes(**seconds: float) -> list[dict]:
+    return [
+        {"name": name, "resource_type": "model", "status": "success", "seconds": value}
+        for name, value in seconds.items()
+    ]
+
+
+def test_the_funnel_is_judged_against_the_session_slicing_in_the_10m_build() -> None:
+    fast = _case("10M-uniform", 10_000_000, "none", 100.0, 120.0)
+    fast["dbt"]["nodes"] = _nodes(
+        int_sessions_sliced=40.0,
+        int_funnel_events_matched=0.5,
+        int_funnel_units_converted=6.5,
+        funnel_conversion=2.0,
+    )
+    slow = _case("1M-uniform", 1_000_000, "none", 30.0, 40.0)
+    slow["dbt"]["nodes"] = _nodes(int_sessions_sliced=4.0, funnel_conversion=3.0)
+    bench = {"cases": [slow, fast]}
+    report.derive(bench)
+    (funnel,) = [item for item in report.targets(bench) if item["target"].startswith("funnel")]
+    assert funnel == {
+        "target": "funnel models under a quarter of the session slicing (10M-uniform)",
+        "figure": "funnel 9.0 s / slicing 40.0 s = 0.23",
+        "met": True,
+    }
+    fast["dbt"]["nodes"] = _nodes(int_sessions_sliced=40.0, funnel_conversion=10.0)
+    (funnel,) = [item for item in report.targets(bench) if item["target"].startswith("funnel")]
+    assert funnel["met"] is False
+
+
 def _rate(rate: int, sustained: bool, p95: float) -> dict:
     return {"rate": rate, "sustained": sustained, "latency": {"p95": p95}}
 

@@ -16,7 +16,14 @@ from streamlit.testing.v1 import AppTest
 from ecom_analytics.dashboard.app import PAGES
 
 RENDER = {page.url_path: page.render for page in PAGES}
-MART_PAGES = ["session-lengths", "session-extract", "top-categories", "page-flow", "area-top3"]
+MART_PAGES = [
+    "session-lengths",
+    "session-extract",
+    "top-categories",
+    "page-flow",
+    "funnel",
+    "area-top3",
+]
 
 
 def run_page(module: str, function: str) -> None:

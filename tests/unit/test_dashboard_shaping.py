@@ -145,6 +145,127 @@ def test_funnel_without_a_base_has_no_rates() -> None:
     assert shaping.funnel_stages(steps)["share"].isna().all()
 
 
+FUNNEL_COLUMNS = [
+    "task_id",
+    "breakdown_kind",
+    "breakdown_value",
+    "step",
+    "step_name",
+    "units_reached",
+    "dropped",
+    "conversion_from_previous",
+    "conversion_from_start",
+    "median_seconds_to_step",
+    "p90_seconds_to_step",
+    "incomplete_units",
+]
+
+
+def funnel_rows() -> pd.DataFrame:
+    """A three-step funnel: all units (10, 4, 0) and two areas; rows out of order."""
+    rows = [
+        ("t", "all", "all", 2, "search:any", 4, 6, 0.4, 0.4, 90.0, 1500.0, 0),
+        ("t", "area", "North China", 1, "page:1", 3, 0, 1.0, 1.0, 0.0, 0.0, 0),
+        ("t", "all", "all", 1, "page:1", 10, 0, 1.0, 1.0, 0.0, 0.0, 2),
+        ("t", "all", "all", 3, "pay:any", 0, 4, 0.0, 0.0, None, None, 0),
+        ("t", "area", "East China", 1, "page:1", 7, 0, 1.0, 1.0, 0.0, 0.0, 2),
+        ("t", "area", "East China", 2, "search:any", 4, 3, 4 / 7, 4 / 7, 90.0, 1500.0, 0),
+        ("t", "area", "North China", 2, "search:any", 0, 3, 0.0, 0.0, None, None, 0),
+        ("t", "area", "East China", 3, "pay:any", 0, 4, 0.0, 0.0, None, None, 0),
+        ("t", "area", "North China", 3, "pay:any", 0, 0, None, 0.0, None, None, 0),
+    ]
+    return pd.DataFrame(rows, columns=FUNNEL_COLUMNS)
+
+
+def test_breakdown_values_are_sorted_per_kind() -> None:
+    assert shaping.breakdown_values(funnel_rows(), "area") == ["East China", "North China"]
+    assert shaping.breakdown_values(funnel_rows(), "all") == ["all"]
+    assert shaping.breakdown_values(funnel_rows(), "entry_date") == []
+
+
+def test_funnel_steps_keeps_one_breakdown_value_in_step_order_with_labels() -> None:
+    steps = shaping.funnel_steps(funnel_rows(), "area", "North China")
+    assert steps["stage"].tolist() == ["1 page:1", "2 search:any", "3 pay:any"]
+    assert steps["units_reached"].tolist() == [3, 0, 0]
+    assert steps["conversion_from_previous_label"].tolist() == ["100.0%", "0.0%", "n/a"]
+    assert "task_id" not in steps
+
+
+def test_funnel_bars_stack_the_dropped_units_on_the_reached_ones() -> None:
+    bars = shaping.funnel_bars(shaping.funnel_steps(funnel_rows(), "all", "all"))
+    assert bars[["stage", "segment", "units"]].values.tolist() == [
+        ["1 page:1", "reached", 10],
+        ["1 page:1", "dropped", 0],
+        ["2 search:any", "reached", 4],
+        ["2 search:any", "dropped", 6],
+        ["3 pay:any", "reached", 0],
+        ["3 pay:any", "dropped", 4],
+    ]
+    # each bar stands as high as the step before it
+    tops = bars.groupby("step")["units"].sum().tolist()
+    assert tops == [10, 10, 4]
+
+
+def test_funnel_durations_skip_step_one_and_steps_nobody_reached() -> None:
+    durations = shaping.funnel_durations(shaping.funnel_steps(funnel_rows(), "all", "all"))
+    assert durations[["stage", "percentile", "seconds", "duration"]].values.tolist() == [
+        ["2 search:any", "median", 90.0, "1.5 min"],
+        ["2 search:any", "90th percentile", 1500.0, "25.0 min"],
+    ]
+
+
+@pytest.mark.parametrize(
+    ("seconds", "label"),
+    [(0.0, "0 s"), (45.5, "45.5 s"), (60.0, "1.0 min"), (5400.0, "1.5 h"), (172800.0, "2.0 d")],
+)
+def test_duration_label(seconds: float, label: str) -> None:
+    assert shaping.duration_label(seconds) == label
+    assert shaping.duration_label(None) == shaping.duration_label(float("nan")) == "n/a"
+
+
+def test_funnel_parameters_read_the_json_lists_and_say_what_is_unset() -> None:
+    row = pd.Series(
+        {
+            "task_id": "t",
+            "sex": None,
+            "funnel_order": "strict",
+            "funnel_unit": "user",
+            "professionals": "[]",
+            "cities": '["Beijing","Wuhan"]',
+            "keywords": "[]",
+            "category_ids": "[12]",
+            "target_page_flow": "[1,2]",
+            "funnel_steps": '["page:1","search:tea set","pay:any"]',
+            "start_age": 20,
+            "end_age": None,
+            "extract_sessions": 100,
+            "random_seed": 42,
+            "funnel_window_seconds": 3600,
+            "start_date": date(2026, 11, 17),
+            "end_date": None,
+        }
+    )
+    assert dict(shaping.funnel_parameters(row)) == {
+        "Steps": "page:1 → search:tea set → pay:any",
+        "Window": "1.0 h",
+        "Order": "strict (each step is the very next event)",
+        "Unit": "each user (all their sessions)",
+        "Days": "2026-11-17 to …",
+        "Filters": "home cities Beijing, Wuhan; categories 12; ages 20 to …",
+    }
+
+
+def test_funnel_charts_draw_steps_in_order_as_svg() -> None:
+    steps = shaping.funnel_steps(funnel_rows(), "all", "all")
+    drop_off = charts.funnel_drop_off(shaping.funnel_bars(steps)).to_dict()
+    assert drop_off["usermeta"]["embedOptions"]["renderer"] == "svg"
+    bars = drop_off["layer"][0]
+    assert bars["encoding"]["x"]["sort"] == ["1 page:1", "2 search:any", "3 pay:any"]
+    assert bars["encoding"]["color"]["scale"]["domain"] == ["reached", "dropped"]
+    times = charts.time_to_step(shaping.funnel_durations(steps)).to_dict()
+    assert times["encoding"]["xOffset"]["sort"] == ["median", "90th percentile"]
+
+
 def test_area_top3_orders_areas_by_level_then_name_products_by_rank() -> None:
     frame = pd.DataFrame(
         {

@@ -42,8 +42,10 @@ def test_the_derby_database_of_the_spark_parameters(tmp_path: Path) -> None:
     assert derby_database({metastore.CONNECTION_URL: "jdbc:derby:/x/db;create=true"}) == Path(
         "/x/db"
     )
+    assert derby_database({metastore.CONNECTION_URL: "jdbc:derby:directory:/x/db"}) == Path("/x/db")
     # Derby's network server admits many programs; other databases are not Derby's business
-    assert derby_database({metastore.CONNECTION_URL: "jdbc:derby://host:1527/db"}) is None
+    for url in ("jdbc:derby://host:1527/db", "jdbc:derby:memory:db;create=true", "jdbc:derby:"):
+        assert derby_database({metastore.CONNECTION_URL: url}) is None
     assert derby_database({metastore.CONNECTION_URL: "jdbc:postgresql://h/db"}) is None
     assert derby_database({}) is None
 

@@ -39,18 +39,18 @@ class MetastoreUnavailable(Exception):
 
 
 def derby_database(parameters: Mapping[str, str]) -> Path | None:
-    """The folder of an embedded Derby metastore the parameters name (relative paths from the
-    working directory, as the JVM resolves them); None for any other metastore."""
+    """The folder of an embedded Derby metastore the parameters name (`jdbc:derby:<path>;...` or
+    `jdbc:derby:;databaseName=<path>;...`; relative paths from the working directory, as the
+    JVM resolves them); None for any other metastore."""
     url = parameters.get(CONNECTION_URL, "")
     if not url.startswith("jdbc:derby:") or url.startswith("jdbc:derby://"):
         return None  # not Derby, or Derby's network server (which admits many clients)
-    found = _DATABASE_NAME.search(url.removeprefix("jdbc:derby:"))
-    if found is None:
-        body = url.removeprefix("jdbc:derby:").split(";", 1)[0]
-        if not body:
-            return None
-        return Path(body).expanduser().absolute()
-    return Path(found.group(1)).expanduser().absolute()
+    body = url.removeprefix("jdbc:derby:")
+    found = _DATABASE_NAME.search(body)
+    name = found.group(1) if found else body.split(";", 1)[0]
+    if not name.strip() or name.startswith(("memory:", "classpath:", "jar:")):
+        return None  # no folder on disk to hold
+    return Path(name.strip().removeprefix("directory:")).expanduser().absolute()
 
 
 def metastore_uris(parameters: Mapping[str, str]) -> list[str]:

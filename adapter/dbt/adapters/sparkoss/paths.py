@@ -19,8 +19,14 @@ def qualify_path(path: str, root: str) -> str:
     return os.path.abspath(os.path.join(root, os.path.expanduser(path)))
 
 
+def local_path(path: str) -> str | None:
+    """The file-system path of a local `path` (plain or `file:`); None for other URIs."""
+    if _URI.match(path) and not path.startswith("file:"):
+        return None
+    return re.sub(r"^file:(//)?", "", path)
+
+
 def local_path_missing(path: str) -> bool:
     """True when `path` is local (plain or `file:`) and does not exist; other URIs are Spark's."""
-    if _URI.match(path) and not path.startswith("file:"):
-        return False
-    return not os.path.exists(re.sub(r"^file:(//)?", "", path))
+    local = local_path(path)
+    return local is not None and not os.path.exists(local)

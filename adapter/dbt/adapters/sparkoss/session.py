@@ -26,6 +26,9 @@ from dbt.adapters.spark.session import Connection, SessionConnectionWrapper
 from dbt_common.exceptions import DbtRuntimeError
 from dbt_common.utils.encoding import DECIMALS
 
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+"""A location with a scheme (`hdfs:`, `s3a:`, `file:`): not a local path."""
+
 NUMBERS = (*DECIMALS, int, float)
 
 
@@ -89,7 +92,7 @@ def prepare_local_folders(parameters: Mapping[str, str]) -> None:
     """Create the local folders the session's parameters point at (warehouse, Derby log)."""
     folders = []
     warehouse = parameters.get("spark.sql.warehouse.dir", "")
-    if warehouse and not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", warehouse):
+    if warehouse and not _URI.match(warehouse):
         folders.append(warehouse)
     derby_log = _DERBY_LOG.search(parameters.get("spark.driver.extraJavaOptions", ""))
     if derby_log:
@@ -111,9 +114,7 @@ def expand_local_jars(parameters: Mapping[str, str]) -> dict[str, str]:
     for entry in filter(
         None, (item.strip() for item in parameters.get("spark.jars", "").split(","))
     ):
-        if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", entry) or not any(
-            char in entry for char in "*?["
-        ):
+        if _URI.match(entry) or not any(char in entry for char in "*?["):
             jars.append(entry)
             continue
         found = sorted(glob.glob(entry))
@@ -130,11 +131,7 @@ def expand_local_jars(parameters: Mapping[str, str]) -> dict[str, str]:
         for entry in parameters.get("spark.driver.extraClassPath", "").split(os.pathsep)
         if entry
     ]
-    class_path += [
-        jar
-        for jar in jars
-        if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", jar) and jar not in class_path
-    ]
+    class_path += [jar for jar in jars if not _URI.match(jar) and jar not in class_path]
     expanded = {**parameters, "spark.jars": ",".join(jars)}
     if class_path:
         expanded["spark.driver.extraClassPath"] = os.pathsep.join(class_path)
