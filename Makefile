@@ -1,6 +1,9 @@
 # ecom_analytics: the commands of the README. Every target installs what it needs first.
 VENV := .venv
 BIN := $(VENV)/bin
+# Test modules run in two processes, each with its own JVM and warehouse: much of a test's time
+# is spent waiting for JVMs and servers to start.
+TEST_WORKERS ?= 2
 
 .PHONY: help setup demo test lint docs dashboard bench clean
 
@@ -13,8 +16,8 @@ setup:  ## create .venv with everything (checks Java 17+ first)
 demo: setup  ## the main job end to end: demo data, dbt build, docs site
 	@$(BIN)/ecom demo
 
-test: setup  ## the whole test suite
-	@$(BIN)/pytest
+test: setup  ## the whole test suite (TEST_WORKERS=1 for one process)
+	@$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: setup  ## sqlfluff (SQL), ruff (Python), actionlint (workflows): the checks of the suite
 	@$(BIN)/sqlfluff lint models macros tests --processes 2

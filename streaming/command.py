@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ecom_analytics.cli import CommandError
 from ecom_analytics.kafka_broker.settings import DEFAULT_TOPIC, default_bootstrap_servers
-from ecom_analytics.warehouse_lock import WarehouseUnavailable
+from ecom_analytics.warehouse_lock import WarehouseUnavailable, metastore_uri
 from streaming.checks import StreamSetupError
 from streaming.options import (
     DEFAULT_MAX_AGE,
@@ -258,7 +258,21 @@ def options_from(args: argparse.Namespace) -> StreamOptions:
 
 
 def _failure(error: Exception, options: StreamOptions) -> str:
-    """What stopped a running stream, in a line: the Kafka brokers gone, or Spark's first line."""
+    """What stopped a running stream, in a line: the metastore service or the Kafka brokers
+    gone, or Spark's first line."""
+    uri = metastore_uri()
+    if uri:
+        from dbt.adapters.sparkoss.metastore import MetastoreUnavailable, unanswered
+
+        try:
+            reason = unanswered(uri)
+        except MetastoreUnavailable:
+            reason = None
+        if reason is not None:
+            return (
+                f"the metastore service at {uri} does not answer ({reason}); start it again "
+                "(`ecom metastore start`)"
+            )
     if options.source == "kafka":
         from ecom_analytics.kafka_broker.client import refused
 

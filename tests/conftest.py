@@ -1,8 +1,9 @@
-"""Shared fixtures: one JVM and one temporary warehouse for the whole test session.
+"""Shared fixtures: one JVM and one temporary warehouse for each test process.
 
-Every Spark test and every dbt invocation runs in this process on the same embedded Spark (the
-Derby metastore admits one JVM, and JVM starts dominate the run time). Test modules keep apart
-by schema: each builds the project into a schema of its own.
+Every Spark test and every dbt invocation runs in the test process on the same embedded Spark
+(the Derby metastore admits one JVM, and JVM starts dominate the run time). Test modules keep
+apart by schema: each builds the project into a schema of its own. `make test` runs whole
+modules in two processes (pytest-xdist), each with its own warehouse.
 """
 
 from __future__ import annotations

@@ -96,4 +96,7 @@ def test_ci_workflow_runs_the_ci_script_and_keeps_the_screenshots() -> None:
     assert upload["with"]["path"] == "artifacts/screenshots/"
     assert upload["if"] == "always()"
     ci_script = (ROOT / ".ci" / "run").read_text()
-    assert ci_script.index("apt-get install -y -qq chromium") < ci_script.index("make test")
+    installs = ci_script.index('apt-get install -y -qq "${packages[@]}"')
+    assert "packages+=(chromium chromium-driver)" in ci_script
+    assert "packages+=(postgresql)" in ci_script
+    assert installs < ci_script.index("make test")
