@@ -121,6 +121,8 @@ def read_marts(root: Path, schema: str) -> dict[str, pd.DataFrame]:
 def reference(dbt_project: DbtProject, raw_dir: Path, spark: object) -> dict[str, pd.DataFrame]:
     """The four commands' models one after another, in this process, on the embedded
     metastore (their tests pass in the concurrent builds)."""
+    seeded = dbt_project.invoke("seed")
+    assert seeded.success, seeded.text()[-4000:]
     for command in COMMANDS:
         models = [arg for arg in command[1:] if arg not in NO_UNIT_TESTS]
         run = dbt_project.invoke("run", *models)
