@@ -198,7 +198,8 @@ def test_a_dataset_exported_as_text_is_fine_but_one_text_file_among_numbers_is_n
     folder = tmp_path / "user_visit_action"
     for day in ("2026-11-01", "2026-11-02"):
         _parquet(folder / f"date={day}" / "part-0.parquet", pa.array(["3"], pa.string()))
-    assert check(folder).skipped == () and check(folder).problem is None
+    all_text = check(folder)
+    assert all_text.skipped == () and all_text.problem is None
     _parquet(folder / "date=2026-11-03" / "part-0.parquet", pa.array([3], pa.int64()))
     result = check(folder, max_share=0.5)
     assert [(bad.path.parent.name, bad.reason) for bad in result.skipped] == [

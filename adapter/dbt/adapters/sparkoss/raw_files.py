@@ -100,7 +100,8 @@ def _dataset_types(columns: list[dict[str, str]], declared: Mapping[str, str]) -
             kinds[_kind(type_name)] += count
         best = max(kinds.values())
         winners = [kind for kind, count in kinds.items() if count == best]
-        kind = _kind(documented.lower()) if _kind(documented.lower()) in winners else min(winners)
+        documented_kind = _kind(documented.lower())
+        kind = documented_kind if documented_kind in winners else min(winners)
         chosen[name] = max(
             (type_name for type_name in seen if _kind(type_name) == kind), key=seen.__getitem__
         )
