@@ -1,21 +1,24 @@
 """One warehouse, many programs at once, through the metastore service (SPEC 5, docs/metastore.md).
 
 For each database of the service, the warehouse's own Derby database and PostgreSQL, one
-`ecom metastore` for the module on a fresh warehouse. A live `ecom stream` (fed by
-`ecom produce-clicks`) runs while `dbt build` builds two tasks and the daily run two days in a
-row, each a `dbt` process of its own with the default threads, all through ECOM_METASTORE_URI:
-every command succeeds, the stream commits batches all along and stops cleanly, the marts
-equal those of the same four commands run one after another on the embedded metastore (in this
-process), and the stream's tables equal the plain-Python replay of SPEC 4 of the batches its
-checkpoint committed (no click lost or doubled). The tables land under
-`$ECOM_WAREHOUSE_DIR/warehouse/<schema>.db`, where the dashboards' reader (used for the
-comparison) finds them. On the PostgreSQL service, `ecom thrift` serves those tables. On the
-Derby one, whose database lives and dies with the service's JVM, the service is killed (SIGKILL)
-while the stream runs and a build is under way: the build fails with one clear line, the stream
-goes on or stops with one, and once the service is started again the metastore still knows
-every table the build was not rebuilding, the same command succeeds and the stream, resumed
-from its checkpoint, still equals the replay. (The Thrift server and the restart are the same
-code on either database: each runs on one.)
+`ecom metastore` for the module on a fresh warehouse: it starts, reports itself, listens on
+loopback only and refuses a second start.
+
+On the PostgreSQL service (production's), a live `ecom stream` (fed by `ecom produce-clicks`)
+runs while `dbt build` builds two tasks and the daily run two days in a row, each a `dbt`
+process of its own with the default threads, all through ECOM_METASTORE_URI: every command
+succeeds, the stream commits batches all along and stops cleanly, the marts equal those of the
+same four commands run one after another on the embedded metastore (in this process), and the
+stream's tables equal the plain-Python replay of SPEC 4 of the batches its checkpoint committed
+(no click lost or doubled). The tables land under `$ECOM_WAREHOUSE_DIR/warehouse/<schema>.db`,
+where the dashboards' reader (used for the comparison) finds them; `ecom thrift` serves them.
+
+On the Derby service, whose database lives and dies with the service's JVM, the warehouse is
+built through the service, then the service is killed (SIGKILL) while the stream runs and a
+build is under way: the build fails with one clear line, the stream goes on or stops with one,
+and once the service is started again the metastore still knows every table the build was not
+rebuilding, the same command succeeds and the stream, resumed from its checkpoint, still equals
+the replay. (Each scenario is the same code on the other database.)
 
 Without a service: two `dbt build` at once on one embedded warehouse (the second stops at once,
 naming the first), and a service that does not answer (one line naming its URI).
@@ -84,7 +87,8 @@ COMMANDS: tuple[tuple[str, ...], ...] = (
 """Two tasks, then the daily run for two days in a row (the README's commands; the unit tests,
 which read no table, once)."""
 REBUILD = ("run",)
-"""The default task's models, for the build the killed service interrupts and its rerun."""
+"""The default task's models: the warehouse the outage must not lose, the build the killed
+service interrupts, and its rerun."""
 BUILD_TIMEOUT_SECONDS = 1200
 FIRST_BATCH_TIMEOUT_SECONDS = 900
 
@@ -316,6 +320,7 @@ def test_the_stream_and_dbt_share_the_warehouse(
     dbt_project: DbtProject,
     spark: Any,
 ) -> None:
+    only_on(shared, "postgresql")
     work = shared.work_dir
     files = shared.warehouse_root / "warehouse"
     live = start_live_stream(shared)
@@ -382,15 +387,18 @@ def test_a_killed_service_fails_the_build_clearly_and_loses_nothing_else(
     dbt_project: DbtProject,
     spark: Any,
 ) -> None:
-    """On the warehouse the previous test built: SIGKILL while the stream runs and a build is
-    under way, then a restart of the service, the build and (if it stopped) the stream."""
+    """The warehouse built through the service, then SIGKILL while the stream runs and a build
+    is under way, then a restart of the service, the build and (if it stopped) the stream."""
     only_on(shared, "derby")
     work = shared.work_dir
     service = shared.service
     host, port = "127.0.0.1", service.settings.port
-    before = set(tables(host, port, dbt_project.schema, 10))
-    assert set(MARTS) <= before  # built by the previous test
     env = shared.env(ECOM_RAW_DIR=str(raw_dir), ECOM_SCHEMA=dbt_project.schema)
+    for name, command in (("base-seed", ("seed",)), ("base-run", REBUILD)):
+        output = finish(dbt(command, env, work, name), work, name)
+        assert succeeded(output), f"dbt {' '.join(command)}:\n{output[-5000:]}"
+    before = set(tables(host, port, dbt_project.schema, 10))
+    assert set(MARTS) <= before
     live = start_live_stream(shared)
     try:
         build = dbt(REBUILD, env, work, "killed")
