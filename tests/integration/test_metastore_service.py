@@ -229,11 +229,15 @@ def start_live_stream(shared: Shared) -> LiveStream:
                      "--checkpoint", str(work / "checkpoint")),
         cwd=ROOT,
     )  # fmt: skip
-    deadline = time.monotonic() + FIRST_BATCH_TIMEOUT_SECONDS
-    while stream_batches(files) == before and live.running() and time.monotonic() < deadline:
-        time.sleep(2)
-    assert live.running(), (work / "live" / "stream.log").read_text()[-3000:]
-    assert stream_batches(files) > before, "the stream committed no batch"
+    try:
+        deadline = time.monotonic() + FIRST_BATCH_TIMEOUT_SECONDS
+        while stream_batches(files) == before and live.running() and time.monotonic() < deadline:
+            time.sleep(2)
+        assert live.running(), (work / "live" / "stream.log").read_text()[-3000:]
+        assert stream_batches(files) > before, "the stream committed no batch"
+    except BaseException:
+        live.stop()  # the producer and the stream do not outlive a failed start
+        raise
     return live
 
 
