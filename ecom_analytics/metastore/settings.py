@@ -76,8 +76,13 @@ _HEAP_SUFFIXES = ("k", "m", "g")
 
 HIVE_DEFAULTS = {
     # Hive's schema tool and its SQL scripts are not part of pyspark: DataNucleus creates the
-    # metastore's tables in an empty database (Derby, PostgreSQL and MySQL alike) on first use
+    # metastore's tables in an empty database (Derby, PostgreSQL and MySQL alike)
     "datanucleus.schema.autoCreateAll": "true",
+    # ... all of them when the service starts, not each on first use: a table created lazily
+    # under DataNucleus's lock while another connection holds a lock on a table it references
+    # deadlocks, and PostgreSQL cannot see the JVM half of that cycle
+    "datanucleus.autoStartMechanism": "MetaData",
+    "datanucleus.autoStartMetaDataFiles": "package.jdo",
     "hive.metastore.schema.verification": "false",
     # BoneCP, Hive 2.3's default connection pool, is not among pyspark's jars; HikariCP is
     "datanucleus.connectionPoolingType": "HikariCP",

@@ -31,6 +31,7 @@ moments, so it holds for a stream at rest, not for one writing while the test re
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import re
@@ -58,7 +59,13 @@ from ecom_analytics.services.processes import command_line, is_alive, stop_tree
 from tests.ad_stream_reference import checkpoint_batches, replay
 from tests.dbt_harness import DbtProject
 from tests.integration.test_ad_stream import assert_equals_replay, read_tables
-from tests.metastore_service import RunningMetastore, postgres_cluster, start_metastore
+from tests.metastore_service import (
+    POSTGRES_DATABASE,
+    PostgresCluster,
+    RunningMetastore,
+    postgres_cluster,
+    start_metastore,
+)
 
 pytestmark = [pytest.mark.spark, pytest.mark.dbt, pytest.mark.metastore]
 
@@ -156,6 +163,17 @@ class Shared:
     service: RunningMetastore
     warehouse_root: Path
     work_dir: Path
+    cluster: PostgresCluster | None
+    tables_at_start: frozenset[str]
+    """The metastore's tables in its PostgreSQL database once the service answered."""
+
+    def database_tables(self) -> frozenset[str]:
+        assert self.cluster is not None
+        names = self.cluster.sql(
+            "select table_name from information_schema.tables where table_schema = 'public'",
+            POSTGRES_DATABASE,
+        )
+        return frozenset(names.split())
 
     def env(self, **values: str) -> dict[str, str]:
         return clean_environment(
@@ -176,7 +194,12 @@ def shared(request: pytest.FixtureRequest, module_dir: Path) -> Iterator[Shared]
         with start_metastore(
             work / "metastore", work / "warehouse_root", {**clean_environment(), **database_env}
         ) as service:
-            yield Shared(request.param, service, work / "warehouse_root", work)
+            shared = Shared(
+                request.param, service, work / "warehouse_root", work, cluster, frozenset()
+            )
+            if cluster is not None:
+                shared = dataclasses.replace(shared, tables_at_start=shared.database_tables())
+            yield shared
 
 
 def dbt(
@@ -351,6 +374,10 @@ def test_the_stream_and_dbt_share_the_warehouse(
     assert (files / f"{dbt_project.schema}.db" / "area_top3_products").is_dir()
     assert "ad_stream_batches" in tables(host, port, LIVE_SCHEMA, 10)
     assert_stream_equals_replay(shared, spark)
+    # the service created every metastore table before its first client: none was created
+    # lazily while the stream and dbt held locks (a deadlock on PostgreSQL)
+    assert {"TBLS", "PARTITIONS", "TBL_PRIVS", "TAB_COL_STATS"} <= shared.tables_at_start
+    assert shared.database_tables() == shared.tables_at_start
 
 
 def test_the_thrift_server_serves_the_shared_tables(
